@@ -1,0 +1,209 @@
+#include "ipc/ca_proto.h"
+#include "ipc/frame.h"
+#include "common/limits.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+oc_ca_order_clear(struct oc_ca_order *o)
+{
+	if (o == NULL)
+		return;
+	oc_identity_clear(&o->requester);
+	free(o->template_hint);
+	free(o->request_attributes);
+	free(o->request);
+	memset(o, 0, sizeof(*o));
+}
+
+void
+oc_ca_result_clear(struct oc_ca_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->message);
+	free(r->cert);
+	free(r->cmc);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+put_identity(struct ocbuf *b, const struct oc_identity *id)
+{
+	int r;
+
+	if ((r = ocbuf_put_cstring(b, id->name)) ||
+	    (r = ocbuf_put_u32(b, (uint32_t)id->kind)) ||
+	    (r = ocbuf_put_u32(b, (uint32_t)id->auth_type)) ||
+	    (r = ocbuf_put_cstring(b, id->upn)) ||
+	    (r = ocbuf_put_cstring(b, id->mail)) ||
+	    (r = ocbuf_put_cstring(b, id->dns_name)) ||
+	    (r = ocbuf_put_cstring(b, id->dn)) ||
+	    (r = ocbuf_put_cstring(b, id->sid)) ||
+	    (r = ocbuf_put_u32(b, (uint32_t)id->groups.n)))
+		return r;
+	for (size_t i = 0; i < id->groups.n; i++)
+		if ((r = ocbuf_put_cstring(b, id->groups.v[i])))
+			return r;
+	return OC_OK;
+}
+
+/* empty string on the wire => NULL */
+static int
+get_opt_cstring(struct ocbuf *b, char **s, size_t max)
+{
+	int r;
+
+	if ((r = ocbuf_get_cstring(b, s, max)) != OC_OK)
+		return r;
+	if (**s == '\0') {
+		free(*s);
+		*s = NULL;
+	}
+	return OC_OK;
+}
+
+static int
+get_identity(struct ocbuf *b, struct oc_identity *id)
+{
+	uint32_t kind, auth, ngroups;
+	int r;
+
+	if ((r = get_opt_cstring(b, &id->name, OC_NAME_MAX)) ||
+	    (r = ocbuf_get_u32(b, &kind)) ||
+	    (r = ocbuf_get_u32(b, &auth)) ||
+	    (r = get_opt_cstring(b, &id->upn, OC_NAME_MAX)) ||
+	    (r = get_opt_cstring(b, &id->mail, OC_NAME_MAX)) ||
+	    (r = get_opt_cstring(b, &id->dns_name, OC_NAME_MAX)) ||
+	    (r = get_opt_cstring(b, &id->dn, OC_SUBJECT_MAX)) ||
+	    (r = get_opt_cstring(b, &id->sid, OC_NAME_MAX)) ||
+	    (r = ocbuf_get_u32(b, &ngroups)))
+		return r;
+	if (kind > OC_ACCOUNT_COMPUTER || ngroups > OC_GROUPS_MAX)
+		return OC_ERR_PARSE;
+	if (auth != OC_AUTH_ANONYMOUS && auth != OC_AUTH_KERBEROS &&
+	    auth != OC_AUTH_PASSWORD && auth != OC_AUTH_CERTIFICATE)
+		return OC_ERR_PARSE;
+	id->kind = (enum oc_account_kind)kind;
+	id->auth_type = (enum oc_auth_type)auth;
+	for (uint32_t i = 0; i < ngroups; i++) {
+		char *g = NULL;
+		if ((r = ocbuf_get_cstring(b, &g, OC_NAME_MAX)) != OC_OK)
+			return r;
+		r = oc_strlist_add(&id->groups, g);
+		free(g);
+		if (r != OC_OK)
+			return r;
+	}
+	return OC_OK;
+}
+
+int
+oc_ca_order_encode(const struct oc_ca_order *o, struct ocbuf *b)
+{
+	int r;
+
+	if ((r = put_identity(b, &o->requester)) ||
+	    (r = ocbuf_put_cstring(b, o->template_hint)) ||
+	    (r = ocbuf_put_cstring(b, o->request_attributes)) ||
+	    (r = ocbuf_put_string(b, o->request, o->request ? o->request_len : 0)) ||
+	    (r = ocbuf_put_u32(b, o->flags)) ||
+	    (r = ocbuf_put_u32(b, o->request_id)))
+		return r;
+	return OC_OK;
+}
+
+int
+oc_ca_order_decode(struct ocbuf *b, struct oc_ca_order *o)
+{
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	if ((r = get_identity(b, &o->requester)) ||
+	    (r = get_opt_cstring(b, &o->template_hint, OC_TEMPLATE_NAME_MAX)) ||
+	    (r = get_opt_cstring(b, &o->request_attributes, 8192)) ||
+	    (r = ocbuf_get_blob(b, &o->request, &o->request_len, OC_REQUEST_DER_MAX)) ||
+	    (r = ocbuf_get_u32(b, &o->flags)) ||
+	    (r = ocbuf_get_u32(b, &o->request_id)))
+		goto fail;
+	if (ocbuf_avail(b) != 0) {
+		r = OC_ERR_PARSE;
+		goto fail;
+	}
+	return OC_OK;
+fail:
+	oc_ca_order_clear(o);
+	return r;
+}
+
+int
+oc_ca_result_encode(const struct oc_ca_result *res, struct ocbuf *b)
+{
+	int r;
+
+	if ((r = ocbuf_put_u32(b, res->disposition)) ||
+	    (r = ocbuf_put_u32(b, res->hresult)) ||
+	    (r = ocbuf_put_u32(b, res->request_id)) ||
+	    (r = ocbuf_put_cstring(b, res->message)) ||
+	    (r = ocbuf_put_string(b, res->cert, res->cert ? res->cert_len : 0)) ||
+	    (r = ocbuf_put_string(b, res->cmc, res->cmc ? res->cmc_len : 0)))
+		return r;
+	return OC_OK;
+}
+
+int
+oc_ca_result_decode(struct ocbuf *b, struct oc_ca_result *res)
+{
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if ((r = ocbuf_get_u32(b, &res->disposition)) ||
+	    (r = ocbuf_get_u32(b, &res->hresult)) ||
+	    (r = ocbuf_get_u32(b, &res->request_id)) ||
+	    (r = ocbuf_get_cstring(b, &res->message, OC_DISPOSITION_MAX)) ||
+	    (r = ocbuf_get_blob(b, &res->cert, &res->cert_len, OC_CERT_DER_MAX)) ||
+	    (r = ocbuf_get_blob(b, &res->cmc, &res->cmc_len, OC_CMC_DER_MAX)))
+		goto fail;
+	if (res->cert_len == 0) {
+		free(res->cert);
+		res->cert = NULL;
+	}
+	if (res->cmc_len == 0) {
+		free(res->cmc);
+		res->cmc = NULL;
+	}
+	if (ocbuf_avail(b) != 0) {
+		r = OC_ERR_PARSE;
+		goto fail;
+	}
+	return OC_OK;
+fail:
+	oc_ca_result_clear(res);
+	return r;
+}
+
+int
+oc_ca_call(int fd, uint32_t type, const struct oc_ca_order *o, struct oc_ca_result *res)
+{
+	struct ocbuf b;
+	uint32_t rtype;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	ocbuf_init(&b, OC_IPC_FRAME_MAX);
+	if (o != NULL && (r = oc_ca_order_encode(o, &b)) != OC_OK)
+		goto out;
+	if ((r = oc_frame_send(fd, type, &b)) != OC_OK)
+		goto out;
+	if ((r = oc_frame_recv(fd, &rtype, &b)) != OC_OK)
+		goto out;
+	if (rtype != OC_CA_MSG_RESULT) {
+		r = OC_ERR_IPC;
+		goto out;
+	}
+	r = oc_ca_result_decode(&b, res);
+out:
+	ocbuf_free(&b);
+	return r;
+}

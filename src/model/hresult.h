@@ -1,0 +1,58 @@
+/* HRESULTs and dispositions used on the wire (docs/protocol/wstep.md 8.4). */
+#ifndef OC_MODEL_HRESULT_H
+#define OC_MODEL_HRESULT_H
+
+#include <stdint.h>
+
+#define OC_HR_S_OK                               0x00000000u
+#define OC_HR_CERTSRV_E_BAD_REQUESTSUBJECT       0x80094001u
+#define OC_HR_CERTSRV_E_NO_REQUEST               0x80094002u
+#define OC_HR_CERTSRV_E_BAD_REQUESTSTATUS        0x80094003u
+#define OC_HR_CERTSRV_E_KEY_ARCHIVAL_NOT_CONFIGURED 0x8009400Au
+#define OC_HR_CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE 0x8009400Eu
+#define OC_HR_CERTSRV_E_ENROLL_DENIED            0x80094011u
+#define OC_HR_CERTSRV_E_TEMPLATE_DENIED          0x80094012u
+#define OC_HR_CERTSRV_E_ADMIN_DENIED_REQUEST     0x80094014u
+#define OC_HR_CERTSRV_E_UNSUPPORTED_CERT_TYPE    0x80094800u
+#define OC_HR_CERTSRV_E_NO_CERT_TYPE             0x80094801u
+#define OC_HR_CERTSRV_E_TEMPLATE_CONFLICT        0x80094802u
+#define OC_HR_CERTSRV_E_SUBJECT_ALT_NAME_REQUIRED 0x80094803u
+#define OC_HR_CERTSRV_E_ARCHIVED_KEY_REQUIRED    0x80094804u
+#define OC_HR_CERTSRV_E_BAD_RENEWAL_SUBJECT      0x80094806u
+#define OC_HR_CERTSRV_E_BAD_TEMPLATE_VERSION     0x80094807u
+#define OC_HR_CERTSRV_E_SIGNATURE_POLICY_REQUIRED 0x80094809u
+#define OC_HR_CERTSRV_E_SUBJECT_UPN_REQUIRED     0x8009480Du
+#define OC_HR_CERTSRV_E_SUBJECT_DIRECTORY_GUID_REQUIRED 0x8009480Eu
+#define OC_HR_CERTSRV_E_SUBJECT_DNS_REQUIRED     0x8009480Fu
+#define OC_HR_CERTSRV_E_KEY_LENGTH               0x80094811u
+#define OC_HR_CERTSRV_E_SUBJECT_EMAIL_REQUIRED   0x80094812u
+#define OC_HR_NTE_BAD_SIGNATURE                  0x80090006u
+#define OC_HR_NTE_BAD_ALGID                      0x80090008u
+#define OC_HR_NTE_FAIL                           0x80090020u
+#define OC_HR_CRYPT_E_ASN1_EOD                   0x80093102u
+#define OC_HR_CRYPT_E_ASN1_BADTAG                0x8009310Bu
+#define OC_HR_E_INVALIDARG                       0x80070057u
+#define OC_HR_E_ACCESSDENIED                     0x80070005u
+#define OC_HR_E_FAIL                             0x80004005u
+#define OC_HR_ERROR_NOT_SUPPORTED                0x80070032u
+#define OC_HR_RPC_S_SERVER_UNAVAILABLE           0x800706BAu
+
+/* CR_DISP_* */
+enum oc_disposition {
+	OC_DISP_INCOMPLETE = 0,
+	OC_DISP_ERROR = 1,
+	OC_DISP_DENIED = 2,
+	OC_DISP_ISSUED = 3,
+	OC_DISP_ISSUED_OUT_OF_BAND = 4,
+	OC_DISP_UNDER_SUBMISSION = 5,
+	OC_DISP_REVOKED = 6,
+};
+
+/* The signed decimal form used in wstep:ErrorCode (xs:int). */
+static inline int32_t
+oc_hresult_to_int(uint32_t hr)
+{
+	return (int32_t)hr;
+}
+
+#endif
