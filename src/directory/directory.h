@@ -1,0 +1,87 @@
+/*
+ * The enrollment-policy directory: templates, CA entries, accounts, groups and
+ * rights. This is the interface protocol and CA code depend on; the embedded
+ * SQLite implementation is directory_sqlite.c (issue: LDAP comes later as a
+ * second implementation of the same interface).
+ *
+ * Thread safety: one struct oc_directory per thread (open one per worker), or
+ * serialise calls; the SQLite handle is opened in serialized mode.
+ */
+#ifndef OC_DIRECTORY_H
+#define OC_DIRECTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "model/identity.h"
+#include "model/policy.h"
+#include "model/template.h"
+
+struct oc_directory;
+
+/* Rights a principal holds on a template. */
+#define OC_RIGHT_ENROLL     0x1u
+#define OC_RIGHT_AUTOENROLL 0x2u
+
+/* Open (creating the schema if create != 0) the embedded directory at path. */
+int oc_dir_open(const char *path, int create, struct oc_directory **dirp) OC_WUR;
+/* Open read-only (front ends, the CA). */
+int oc_dir_open_ro(const char *path, struct oc_directory **dirp) OC_WUR;
+void oc_dir_close(struct oc_directory *dir);            /* NULL-safe */
+
+/* Seed the default template set (User, Machine, WebServer, Workstation, ...); idempotent. */
+int oc_dir_seed_defaults(struct oc_directory *dir) OC_WUR;
+
+/* A monotonically increasing change counter for the whole policy (templates, CAs, rights). */
+int oc_dir_policy_serial(struct oc_directory *dir, int64_t *serial, time_t *changed) OC_WUR;
+
+/* Templates */
+int oc_dir_template_list(struct oc_directory *dir, struct oc_template ***tv, size_t *n) OC_WUR;
+void oc_dir_template_list_free(struct oc_template **tv, size_t n);
+/* by cn (case-insensitive) or by OID */
+int oc_dir_template_get(struct oc_directory *dir, const char *name_or_oid,
+    struct oc_template **t) OC_WUR;
+int oc_dir_template_put(struct oc_directory *dir, const struct oc_template *t) OC_WUR; /* add or replace */
+int oc_dir_template_remove(struct oc_directory *dir, const char *cn) OC_WUR;
+
+/* CA entries (pKIEnrollmentService) */
+int oc_dir_ca_list(struct oc_directory *dir, struct oc_ca_entry **cav, size_t *n) OC_WUR;
+void oc_dir_ca_list_free(struct oc_ca_entry *cav, size_t n);
+int oc_dir_ca_put(struct oc_directory *dir, const struct oc_ca_entry *ca) OC_WUR;   /* add or replace */
+
+/* Accounts and groups */
+int oc_dir_account_add(struct oc_directory *dir, const struct oc_identity *attrs,
+    const char *password /* may be NULL: no password login */) OC_WUR;
+int oc_dir_account_set_password(struct oc_directory *dir, const char *name,
+    const char *password) OC_WUR;
+int oc_dir_account_remove(struct oc_directory *dir, const char *name) OC_WUR;
+/* Fill id with the account's attributes and its groups (transitively: groups of groups). */
+int oc_dir_account_get(struct oc_directory *dir, const char *name, struct oc_identity *id) OC_WUR;
+/* Find the account for a login name: exact name, UPN, or DOMAIN\name. */
+int oc_dir_account_lookup_login(struct oc_directory *dir, const char *login,
+    struct oc_identity *id) OC_WUR;
+/* The yescrypt verifier of an account (malloc'd), OC_ERR_NOT_FOUND when none. */
+int oc_dir_account_verifier(struct oc_directory *dir, const char *name, char **verifier) OC_WUR;
+int oc_dir_account_list(struct oc_directory *dir, struct oc_identity **idv, size_t *n) OC_WUR;
+void oc_dir_account_list_free(struct oc_identity *idv, size_t n);
+
+int oc_dir_group_add(struct oc_directory *dir, const char *name) OC_WUR;
+int oc_dir_group_remove(struct oc_directory *dir, const char *name) OC_WUR;
+int oc_dir_group_add_member(struct oc_directory *dir, const char *group, const char *member) OC_WUR;
+int oc_dir_group_remove_member(struct oc_directory *dir, const char *group, const char *member) OC_WUR;
+int oc_dir_group_list(struct oc_directory *dir, struct oc_strlist *names) OC_WUR;
+
+/* Rights: principal is an account or group name. */
+int oc_dir_grant(struct oc_directory *dir, const char *template_cn, const char *principal,
+    uint32_t rights) OC_WUR;
+int oc_dir_revoke(struct oc_directory *dir, const char *template_cn, const char *principal,
+    uint32_t rights) OC_WUR;
+/* The rights id holds on template_cn through its name or any of its groups. */
+int oc_dir_rights(struct oc_directory *dir, const char *template_cn,
+    const struct oc_identity *id, uint32_t *rights) OC_WUR;
+
+/* Hash a password into a yescrypt verifier (malloc'd). */
+int oc_dir_hash_password(const char *password, char **verifier) OC_WUR;
+
+#endif
