@@ -78,6 +78,10 @@ typedef void (*oc_store_cert_cb)(const struct oc_store_cert *c, void *arg);
 int oc_store_request_list(struct oc_store *s, size_t limit, oc_store_request_cb cb, void *arg) OC_WUR;
 int oc_store_cert_list(struct oc_store *s, size_t limit, oc_store_cert_cb cb, void *arg) OC_WUR;
 
+/* Append one line to the audit table (no secrets). */
+int oc_store_audit(struct oc_store *s, const char *event, const char *actor,
+    const char *detail) OC_WUR;
+
 /* Check the database (PRAGMA integrity_check + our own invariants). */
 int oc_store_check(struct oc_store *s) OC_WUR;
 

@@ -1,0 +1,416 @@
+/*
+ * The CA's durable store over SQLite: WAL, synchronous=FULL, foreign keys on.
+ * Every write function commits before it returns. Schema upgrades are driven
+ * by PRAGMA user_version (store_schema.c).
+ */
+#include "store/store.h"
+#include "store/store_local.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include "common/limits.h"
+#include "common/log.h"
+
+#define STORE_BUSY_TIMEOUT_MS 10000
+#define STORE_ID_ATTEMPTS     32
+
+static int
+store_exec(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_error("%s: %s", sql, err ? err : sqlite3_errmsg(db));
+		sqlite3_free(err);
+		return OC_ERR_STORE;
+	}
+	return OC_OK;
+}
+
+int
+store_sql(struct oc_store *s, const char *sql)
+{
+	return store_exec(s->db, sql);
+}
+
+int
+store_prepare(struct oc_store *s, const char *sql, sqlite3_stmt **st)
+{
+	*st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+		log_error("prepare: %s", sqlite3_errmsg(s->db));
+		return OC_ERR_STORE;
+	}
+	return OC_OK;
+}
+
+int
+oc_store_open(const char *path, struct oc_store **sp)
+{
+	struct oc_store *s = NULL;
+	int r = OC_ERR_STORE;
+
+	*sp = NULL;
+	if (path == NULL)
+		return OC_ERR_INVALID;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return OC_ERR_NOMEM;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+		log_error("open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
+		goto out;
+	if ((r = store_exec(s->db, "PRAGMA journal_mode=WAL")) != OC_OK ||
+	    (r = store_exec(s->db, "PRAGMA synchronous=FULL")) != OC_OK ||
+	    (r = store_exec(s->db, "PRAGMA foreign_keys=ON")) != OC_OK ||
+	    (r = store_exec(s->db, "PRAGMA trusted_schema=OFF")) != OC_OK)
+		goto out;
+	if ((r = store_schema_migrate(s)) != OC_OK)
+		goto out;
+	*sp = s;
+	s = NULL;
+	r = OC_OK;
+out:
+	oc_store_close(s);
+	return r;
+}
+
+void
+oc_store_close(struct oc_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->db != NULL)
+		sqlite3_close_v2(s->db);
+	free(s);
+}
+
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	int rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+	return rc == SQLITE_OK ? OC_OK : OC_ERR_STORE;
+}
+
+static int
+bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
+{
+	int rc;
+
+	if (n > (size_t)INT32_MAX)
+		return OC_ERR_LIMIT;
+	rc = p ? sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+	return rc == SQLITE_OK ? OC_OK : OC_ERR_STORE;
+}
+
+static int
+draw_request_id(uint32_t *id)
+{
+	uint8_t b[4];
+
+	do {
+		if (RAND_bytes(b, sizeof(b)) != 1)
+			return OC_ERR_CRYPTO;
+		*id = ((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) &
+		    0x7fffffffu;
+	} while (*id == 0);
+	return OC_OK;
+}
+
+int
+oc_store_request_new(struct oc_store *s, const char *requester, const char *template_name,
+    const uint8_t *der, size_t der_len, uint32_t *request_id)
+{
+	sqlite3_stmt *st = NULL;
+	uint32_t id = 0;
+	int r = OC_ERR_STORE, rc;
+
+	*request_id = 0;
+	if (s == NULL || requester == NULL)
+		return OC_ERR_INVALID;
+	if (der_len > OC_REQUEST_DER_MAX)
+		return OC_ERR_LIMIT;
+	if ((r = store_prepare(s, "INSERT INTO requests (request_id, requester, template, "
+	    "status, hresult, request_der, submitted) VALUES (?, ?, ?, ?, 0, ?, ?)", &st)) != OC_OK)
+		goto out;
+	for (int attempt = 0; attempt < STORE_ID_ATTEMPTS; attempt++) {
+		if ((r = draw_request_id(&id)) != OC_OK)
+			goto out;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+		    (r = bind_text(st, 2, requester)) != OC_OK ||
+		    (r = bind_text(st, 3, template_name)) != OC_OK ||
+		    sqlite3_bind_int(st, 4, OC_REQ_STATUS_PENDING) != SQLITE_OK ||
+		    (r = bind_blob(st, 5, der_len ? der : NULL, der_len)) != OC_OK ||
+		    sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+			r = r ? r : OC_ERR_STORE;
+			goto out;
+		}
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {
+			*request_id = id;
+			r = OC_OK;
+			goto out;
+		}
+		if (rc != SQLITE_CONSTRAINT_PRIMARYKEY) {
+			log_error("insert request: %s", sqlite3_errmsg(s->db));
+			r = OC_ERR_STORE;
+			goto out;
+		}
+		/* RequestID collision: draw again */
+	}
+	log_error("no free RequestID after %d attempts", STORE_ID_ATTEMPTS);
+	r = OC_ERR_STORE;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+oc_store_request_resolve(struct oc_store *s, uint32_t request_id, int status,
+    uint32_t hresult, const char *disposition)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (s == NULL || request_id == 0 || status == OC_REQ_STATUS_ISSUED ||
+	    status < OC_REQ_STATUS_PENDING || status > OC_REQ_STATUS_FAILED)
+		return OC_ERR_INVALID;
+	if ((r = store_prepare(s, "UPDATE requests SET status = ?, hresult = ?, "
+	    "disposition = ?, resolved = ? WHERE request_id = ? AND status = ?", &st)) != OC_OK)
+		goto out;
+	if (sqlite3_bind_int(st, 1, status) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, hresult) != SQLITE_OK ||
+	    (r = bind_text(st, 3, disposition)) != OC_OK ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, request_id) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 6, OC_REQ_STATUS_PENDING) != SQLITE_OK) {
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_error("resolve request %u: %s", request_id, sqlite3_errmsg(s->db));
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	/* only an undecided request can be resolved */
+	r = sqlite3_changes(s->db) == 1 ? OC_OK : OC_ERR_NOT_FOUND;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Inside a transaction: status of a request, OC_ERR_NOT_FOUND if absent. */
+static int
+request_status(struct oc_store *s, uint32_t request_id, int *status)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if ((r = store_prepare(s, "SELECT status FROM requests WHERE request_id = ?", &st)) != OC_OK)
+		return r;
+	if (sqlite3_bind_int64(st, 1, request_id) != SQLITE_OK) {
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*status = sqlite3_column_int(st, 0);
+		r = OC_OK;
+	} else
+		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : OC_ERR_STORE;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+oc_store_serial_exists(struct oc_store *s, const char *serial_hex, int *exists)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	*exists = 0;
+	if (s == NULL || serial_hex == NULL)
+		return OC_ERR_INVALID;
+	if ((r = store_prepare(s, "SELECT 1 FROM certificates WHERE serial = ?", &st)) != OC_OK)
+		return r;
+	if ((r = bind_text(st, 1, serial_hex)) != OC_OK)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*exists = 1;
+	else if (rc != SQLITE_DONE)
+		r = OC_ERR_STORE;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+oc_store_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc_store_cert *c,
+    const char *disposition)
+{
+	sqlite3_stmt *st = NULL;
+	int r, status = 0, exists = 0, in_tx = 0;
+	time_t now = time(NULL);
+
+	if (s == NULL || c == NULL || c->serial_hex == NULL || c->der == NULL || c->der_len == 0 ||
+	    request_id == 0)
+		return OC_ERR_INVALID;
+	if (c->der_len > OC_CERT_DER_MAX)
+		return OC_ERR_LIMIT;
+	if ((r = store_exec(s->db, "BEGIN IMMEDIATE")) != OC_OK)
+		return r;
+	in_tx = 1;
+	if ((r = request_status(s, request_id, &status)) != OC_OK)
+		goto out;
+	if (status != OC_REQ_STATUS_PENDING) {
+		r = OC_ERR_INVALID;
+		goto out;
+	}
+	if ((r = oc_store_serial_exists(s, c->serial_hex, &exists)) != OC_OK)
+		goto out;
+	if (exists) {
+		r = OC_ERR_EXISTS;
+		goto out;
+	}
+	if ((r = store_prepare(s, "INSERT INTO certificates (serial, request_id, requester, "
+	    "template, subject, not_before, not_after, der, revoked) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", &st)) != OC_OK)
+		goto out;
+	if ((r = bind_text(st, 1, c->serial_hex)) != OC_OK ||
+	    sqlite3_bind_int64(st, 2, request_id) != SQLITE_OK ||
+	    (r = bind_text(st, 3, c->requester)) != OC_OK ||
+	    (r = bind_text(st, 4, c->template_name)) != OC_OK ||
+	    (r = bind_text(st, 5, c->subject)) != OC_OK ||
+	    sqlite3_bind_int64(st, 6, (sqlite3_int64)c->not_before) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, (sqlite3_int64)c->not_after) != SQLITE_OK ||
+	    (r = bind_blob(st, 8, c->der, c->der_len)) != OC_OK) {
+		r = r ? r : OC_ERR_STORE;
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_error("insert certificate: %s", sqlite3_errmsg(s->db));
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_prepare(s, "UPDATE requests SET status = ?, hresult = 0, disposition = ?, "
+	    "resolved = ?, serial = ? WHERE request_id = ?", &st)) != OC_OK)
+		goto out;
+	if (sqlite3_bind_int(st, 1, OC_REQ_STATUS_ISSUED) != SQLITE_OK ||
+	    (r = bind_text(st, 2, disposition)) != OC_OK ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)now) != SQLITE_OK ||
+	    (r = bind_text(st, 4, c->serial_hex)) != OC_OK ||
+	    sqlite3_bind_int64(st, 5, request_id) != SQLITE_OK) {
+		r = r ? r : OC_ERR_STORE;
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(s->db) != 1) {
+		log_error("mark request %u issued: %s", request_id, sqlite3_errmsg(s->db));
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = store_exec(s->db, "COMMIT")) != OC_OK)
+		goto out;
+	in_tx = 0;
+	r = OC_OK;
+out:
+	sqlite3_finalize(st);
+	if (in_tx && store_exec(s->db, "ROLLBACK") != OC_OK)
+		log_error("rollback failed");
+	return r;
+}
+
+int
+oc_store_audit(struct oc_store *s, const char *event, const char *actor, const char *detail)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (s == NULL || event == NULL)
+		return OC_ERR_INVALID;
+	if ((r = store_prepare(s, "INSERT INTO audit (time, event, actor, detail) "
+	    "VALUES (?, ?, ?, ?)", &st)) != OC_OK)
+		return r;
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
+	    (r = bind_text(st, 2, event)) != OC_OK ||
+	    (r = bind_text(st, 3, actor)) != OC_OK ||
+	    (r = bind_text(st, 4, detail)) != OC_OK) {
+		r = r ? r : OC_ERR_STORE;
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_error("insert audit: %s", sqlite3_errmsg(s->db));
+		r = OC_ERR_STORE;
+	}
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+oc_store_check(struct oc_store *s)
+{
+	static const char *const invariants[] = {
+		/* every issued request has exactly one certificate, with its serial */
+		"SELECT count(*) FROM requests r WHERE r.status = 2 AND "
+		"(SELECT count(*) FROM certificates c WHERE c.request_id = r.request_id "
+		"AND c.serial = r.serial) != 1",
+		/* no certificate belongs to a request that is not issued */
+		"SELECT count(*) FROM certificates c JOIN requests r USING (request_id) "
+		"WHERE r.status != 2",
+		/* RequestIDs stay in 1..2^31-1 */
+		"SELECT count(*) FROM requests WHERE request_id < 1 OR request_id > 2147483647",
+	};
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	if (s == NULL)
+		return OC_ERR_INVALID;
+	if ((r = store_prepare(s, "PRAGMA integrity_check", &st)) != OC_OK)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		log_error("integrity_check: %s", rc == SQLITE_ROW && sqlite3_column_text(st, 0) ?
+		    (const char *)sqlite3_column_text(st, 0) : sqlite3_errmsg(s->db));
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if ((r = store_prepare(s, "PRAGMA foreign_key_check", &st)) != OC_OK)
+		return r;
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		log_error("foreign_key_check: %s", rc == SQLITE_ROW ? "violation" :
+		    sqlite3_errmsg(s->db));
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(invariants) / sizeof(invariants[0]); i++) {
+		sqlite3_finalize(st);
+		if ((r = store_prepare(s, invariants[i], &st)) != OC_OK)
+			return r;
+		if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) != 0) {
+			log_error("store invariant %zu violated", i);
+			r = OC_ERR_STORE;
+			goto out;
+		}
+	}
+	r = OC_OK;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
