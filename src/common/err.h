@@ -31,7 +31,8 @@
 	X(OC_ERR_IPC,             "IPC error")                          \
 	X(OC_ERR_UNAVAILABLE,     "service unavailable")                \
 	X(OC_ERR_CONFIG,          "configuration error")                \
-	X(OC_ERR_TIMEOUT,         "timed out")
+	X(OC_ERR_TIMEOUT,         "timed out")                          \
+	X(OC_ERR_NOT_SUPPORTED,   "not supported")
 
 enum oc_err {
 	OC_OK = 0,

@@ -1,10 +1,81 @@
+/* opencesd: the OpenCES server (CA, policy service, enrollment service) and its admin CLI. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "common/log.h"
+#include "daemon/admin.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
 
 int main(int argc, char **argv);
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: opencesd demo --dir DIR [--listen ADDRESS:PORT]\n"
+	    "       opencesd serve --config FILE\n"
+	    "       opencesd init --config FILE\n"
+	    "       opencesd (--dir DIR | --config FILE) OBJECT VERB [ARGS]\n"
+	    "         OBJECT: template, account, group, grant, revoke, request, cert\n"
+	    "       opencesd --version\n");
+}
+
+static int
+with_config(const char *path, int serve)
+{
+	struct oc_config cfg;
+	int r;
+
+	if (oc_config_load(path, &cfg) != OC_OK)
+		return 1;
+	r = oc_daemon_init(&cfg);
+	if (r == OC_OK && serve)
+		r = oc_daemon_serve(&cfg);
+	oc_config_clear(&cfg);
+	return r == OC_OK ? 0 : 1;
+}
 
 int
 main(int argc, char **argv)
 {
-	fprintf(stderr, "opencesd: not yet\n");
+	char dbuf[4096], sbuf[4096];
+	struct oc_config cfg;
+	int r;
+
+	oc_log_init("opencesd", getenv("OPENCES_DEBUG") ? OC_LOG_DEBUG : OC_LOG_INFO);
+	if (argc < 2) {
+		usage();
+		return 1;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("opencesd %s\n", OC_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage();
+		return 0;
+	}
+	if (!strcmp(argv[1], "demo"))
+		return oc_daemon_demo(argc - 1, argv + 1);
+	if ((!strcmp(argv[1], "serve") || !strcmp(argv[1], "init")) && argc == 4 &&
+	    !strcmp(argv[2], "--config"))
+		return with_config(argv[3], !strcmp(argv[1], "serve"));
+	if (!strcmp(argv[1], "--dir") && argc >= 4) {
+		snprintf(dbuf, sizeof(dbuf), "%s/directory.db", argv[2]);
+		snprintf(sbuf, sizeof(sbuf), "%s/ca.db", argv[2]);
+		return oc_admin_main(dbuf, sbuf, argc - 3, argv + 3);
+	}
+	if (!strcmp(argv[1], "--config") && argc >= 4) {
+		if (oc_config_load(argv[2], &cfg) != OC_OK)
+			return 1;
+		r = oc_admin_main(cfg.dir_path, cfg.store_path, argc - 3, argv + 3);
+		oc_config_clear(&cfg);
+		return r;
+	}
+	usage();
 	return 1;
 }

@@ -1,0 +1,283 @@
+#include "daemon/config.h"
+
+#include <ctype.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "front/front.h"
+
+#define CONF_MAX (256 * 1024)
+
+void
+oc_config_clear(struct oc_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->base_dir);
+	oc_strlist_free(&c->listen);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->public_url);
+	free(c->audit_log);
+	free(c->ca_name);
+	free(c->ca_key);
+	free(c->ca_cert);
+	free(c->ca_key_type);
+	free(c->aia_url);
+	free(c->cdp_url);
+	free(c->store_path);
+	free(c->dir_path);
+	free(c->policy_id);
+	free(c->friendly_name);
+	free(c->endpoints);
+	memset(c, 0, sizeof(*c));
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Make a path absolute relative to the configuration's directory. */
+static int
+set_path(const struct oc_config *c, char **dst, const char *v)
+{
+	char buf[4096];
+
+	free(*dst);
+	if (v[0] == '/')
+		*dst = strdup(v);
+	else {
+		if (snprintf(buf, sizeof(buf), "%s/%s", c->base_dir, v) >= (int)sizeof(buf))
+			return OC_ERR_LIMIT;
+		*dst = strdup(buf);
+	}
+	return *dst ? OC_OK : OC_ERR_NOMEM;
+}
+
+static int
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	return (*dst = strdup(v)) ? OC_OK : OC_ERR_NOMEM;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1"))
+		*out = 1;
+	else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0"))
+		*out = 0;
+	else
+		return OC_ERR_CONFIG;
+	return OC_OK;
+}
+
+static int
+parse_u32(const char *v, uint32_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	if (*v == '\0' || *v == '-')
+		return OC_ERR_CONFIG;
+	x = strtoull(v, &end, 10);
+	if (*end != '\0' || x > UINT32_MAX)
+		return OC_ERR_CONFIG;
+	*out = (uint32_t)x;
+	return OC_OK;
+}
+
+static int
+parse_auth(const char *v, enum oc_auth_type *a)
+{
+	if (!strcasecmp(v, "password") || !strcasecmp(v, "usernamepassword"))
+		*a = OC_AUTH_PASSWORD;
+	else if (!strcasecmp(v, "kerberos"))
+		*a = OC_AUTH_KERBEROS;
+	else if (!strcasecmp(v, "certificate"))
+		*a = OC_AUTH_CERTIFICATE;
+	else
+		return OC_ERR_CONFIG;
+	return OC_OK;
+}
+
+static int
+apply(struct oc_config *c, const char *sec, const char *k, const char *v)
+{
+	struct oc_conf_endpoint *ep;
+	uint32_t u;
+	int r;
+
+	if (!strcmp(sec, "server")) {
+		if (!strcmp(k, "listen"))
+			return oc_strlist_add(&c->listen, v);
+		if (!strcmp(k, "tls_cert"))
+			return set_path(c, &c->tls_cert, v);
+		if (!strcmp(k, "tls_key"))
+			return set_path(c, &c->tls_key, v);
+		if (!strcmp(k, "public_url"))
+			return set_str(&c->public_url, v);
+		if (!strcmp(k, "audit_log"))
+			return set_path(c, &c->audit_log, v);
+		if (!strcmp(k, "workers") || !strcmp(k, "queue")) {
+			if ((r = parse_u32(v, &u)) != OC_OK || u == 0 || u > 1024)
+				return OC_ERR_CONFIG;
+			*(!strcmp(k, "workers") ? &c->workers : &c->queue) = (int)u;
+			return OC_OK;
+		}
+	} else if (!strcmp(sec, "ca")) {
+		if (!strcmp(k, "name"))
+			return set_str(&c->ca_name, v);
+		if (!strcmp(k, "key"))
+			return set_path(c, &c->ca_key, v);
+		if (!strcmp(k, "cert"))
+			return set_path(c, &c->ca_cert, v);
+		if (!strcmp(k, "key_type")) {
+			if (strcasecmp(v, "RSA2048") && strcasecmp(v, "P256"))
+				return OC_ERR_CONFIG;
+			return set_str(&c->ca_key_type, v);
+		}
+		if (!strcmp(k, "aia_url"))
+			return set_str(&c->aia_url, v);
+		if (!strcmp(k, "cdp_url"))
+			return set_str(&c->cdp_url, v);
+	} else if (!strcmp(sec, "store")) {
+		if (!strcmp(k, "path"))
+			return set_path(c, &c->store_path, v);
+	} else if (!strcmp(sec, "directory")) {
+		if (!strcmp(k, "path"))
+			return set_path(c, &c->dir_path, v);
+	} else if (!strcmp(sec, "policy")) {
+		if (!strcmp(k, "id"))
+			return set_str(&c->policy_id, v);
+		if (!strcmp(k, "friendly_name"))
+			return set_str(&c->friendly_name, v);
+		if (!strcmp(k, "next_update_hours")) {
+			if (parse_u32(v, &c->next_update_hours) != OC_OK || c->next_update_hours == 0)
+				return OC_ERR_CONFIG;
+			return OC_OK;
+		}
+	} else if (!strcmp(sec, "endpoint") && c->nendpoints > 0) {
+		ep = &c->endpoints[c->nendpoints - 1];
+		if (!strcmp(k, "service")) {
+			if (!strcasecmp(v, "cep"))
+				ep->service = OC_SERVICE_CEP;
+			else if (!strcasecmp(v, "ces"))
+				ep->service = OC_SERVICE_CES;
+			else
+				return OC_ERR_CONFIG;
+			return OC_OK;
+		}
+		if (!strcmp(k, "auth"))
+			return parse_auth(v, &ep->auth);
+		if (!strcmp(k, "priority"))
+			return parse_u32(v, &ep->priority);
+		if (!strcmp(k, "renewal_only"))
+			return parse_bool(v, &ep->renewal_only);
+	}
+	return OC_ERR_CONFIG;
+}
+
+int
+oc_config_load(const char *path, struct oc_config *c)
+{
+	uint8_t *data = NULL;
+	size_t len;
+	char *line, *save = NULL, *dup = NULL, sec[64] = "";
+	int r, lineno = 0;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = oc_file_read(path, &data, &len, CONF_MAX)) != OC_OK) {
+		log_error("cannot read %s: %s", path, oc_strerror(r));
+		return r;
+	}
+	if ((dup = strdup(path)) == NULL || (c->base_dir = strdup(dirname(dup))) == NULL) {
+		r = OC_ERR_NOMEM;
+		goto out;
+	}
+	for (line = strtok_r((char *)data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *s = trim(line), *eq, *k, *v;
+
+		lineno++;
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *e = strchr(s, ']');
+			if (e == NULL || (size_t)(e - s - 1) >= sizeof(sec)) {
+				r = OC_ERR_CONFIG;
+				goto bad;
+			}
+			*e = '\0';
+			snprintf(sec, sizeof(sec), "%s", trim(s + 1));
+			if (!strcmp(sec, "endpoint")) {
+				struct oc_conf_endpoint *n = realloc(c->endpoints,
+				    (c->nendpoints + 1) * sizeof(*n));
+				if (n == NULL) {
+					r = OC_ERR_NOMEM;
+					goto out;
+				}
+				c->endpoints = n;
+				memset(&n[c->nendpoints], 0, sizeof(*n));
+				n[c->nendpoints].priority = 1;
+				n[c->nendpoints].auth = OC_AUTH_PASSWORD;
+				c->nendpoints++;
+			}
+			continue;
+		}
+		if ((eq = strchr(s, '=')) == NULL) {
+			r = OC_ERR_CONFIG;
+			goto bad;
+		}
+		*eq = '\0';
+		k = trim(s);
+		v = trim(eq + 1);
+		if ((r = apply(c, sec, k, v)) != OC_OK)
+			goto bad;
+	}
+	/* defaults */
+	if (c->ca_name == NULL && (r = set_str(&c->ca_name, "OpenCES Demo CA")) != OC_OK)
+		goto out;
+	if (c->ca_key_type == NULL && (r = set_str(&c->ca_key_type, "RSA2048")) != OC_OK)
+		goto out;
+	if (c->next_update_hours == 0)
+		c->next_update_hours = 8;
+	if (c->listen.n == 0 || c->tls_cert == NULL || c->tls_key == NULL || c->ca_key == NULL ||
+	    c->ca_cert == NULL || c->store_path == NULL || c->dir_path == NULL ||
+	    c->policy_id == NULL || c->public_url == NULL || c->nendpoints == 0) {
+		log_error("%s: missing one of server.listen, server.tls_cert, server.tls_key, "
+		    "server.public_url, ca.key, ca.cert, store.path, directory.path, policy.id, "
+		    "[endpoint]", path);
+		r = OC_ERR_CONFIG;
+		goto out;
+	}
+	for (size_t i = 0; i < c->nendpoints; i++)
+		if (c->endpoints[i].service == 0) {
+			log_error("%s: an [endpoint] has no service", path);
+			r = OC_ERR_CONFIG;
+			goto out;
+		}
+	r = OC_OK;
+	goto out;
+bad:
+	log_error("%s:%d: invalid line (section [%s])", path, lineno, sec);
+out:
+	free(data);
+	free(dup);
+	if (r != OC_OK)
+		oc_config_clear(c);
+	return r;
+}

@@ -1,0 +1,57 @@
+/*
+ * opencesd configuration: one INI-style file (see docs/man/opencesd.conf.5).
+ *
+ *   [server]      listen = 127.0.0.1:8443   (repeatable)
+ *                 tls_cert = FILE, tls_key = FILE
+ *                 public_url = https://host:port   (base of the published URIs)
+ *                 workers = 4, queue = 64
+ *                 audit_log = FILE
+ *   [ca]          name = OpenCES Demo CA
+ *                 key = FILE, cert = FILE, key_type = RSA2048 | P256
+ *                 aia_url = URL, cdp_url = URL
+ *   [store]       path = FILE           (SQLite request/certificate store)
+ *   [directory]   path = FILE           (embedded directory)
+ *   [policy]      id = {GUID}, friendly_name = TEXT, next_update_hours = 8
+ *   [endpoint]    (repeatable section) service = cep | ces
+ *                 auth = password       (kerberos, certificate: later)
+ *                 priority = 1, renewal_only = false
+ *
+ * Relative paths are relative to the configuration file's directory.
+ */
+#ifndef OC_DAEMON_CONFIG_H
+#define OC_DAEMON_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "model/identity.h"
+
+struct oc_conf_endpoint {
+	int service;                /* enum oc_service */
+	enum oc_auth_type auth;
+	uint32_t priority;
+	int renewal_only;
+};
+
+struct oc_config {
+	char *base_dir;             /* directory of the configuration file */
+	struct oc_strlist listen;
+	char *tls_cert, *tls_key;
+	char *public_url;
+	int workers, queue;
+	char *audit_log;
+	char *ca_name, *ca_key, *ca_cert, *ca_key_type, *aia_url, *cdp_url;
+	char *store_path;
+	char *dir_path;
+	char *policy_id, *friendly_name;
+	uint32_t next_update_hours;
+	struct oc_conf_endpoint *endpoints;
+	size_t nendpoints;
+};
+
+int oc_config_load(const char *path, struct oc_config *cfg) OC_WUR;
+void oc_config_clear(struct oc_config *cfg);
+
+#endif

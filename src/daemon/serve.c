@@ -1,0 +1,341 @@
+/*
+ * Process layout of `opencesd serve`: the CA runs in a child process forked
+ * before any thread exists; it alone opens the CA key and the store. The
+ * parent becomes the front end (TLS, HTTP, SOAP) and talks to the CA over a
+ * socketpair with typed frames.
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ca/ca.h"
+#include "common/limits.h"
+#include "common/log.h"
+#include "directory/directory.h"
+#include "front/front.h"
+#include "http/http.h"
+
+static void
+ca_config_from(const struct oc_config *cfg, struct oc_ca_config *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->dir_path = cfg->dir_path;
+	cc->store_path = cfg->store_path;
+	cc->key_file = cfg->ca_key;
+	cc->cert_file = cfg->ca_cert;
+	cc->key_type = cfg->ca_key_type;
+	cc->ca_name = cfg->ca_name;
+	cc->aia_url = cfg->aia_url;
+	cc->cdp_url = cfg->cdp_url;
+	cc->validity_days = 3650;
+}
+
+/* Run fn in a child process and wait for it (keeps key material out of this process). */
+static int
+in_child(int (*fn)(const struct oc_config *, void *), const struct oc_config *cfg, void *arg)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return OC_ERR_INTERNAL;
+	if (pid == 0)
+		_exit(fn(cfg, arg) == OC_OK ? 0 : 1);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return OC_ERR_INTERNAL;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? OC_OK : OC_ERR_INTERNAL;
+}
+
+static int
+ca_init_child(const struct oc_config *cfg, void *arg)
+{
+	struct oc_ca_config cc;
+	int r;
+
+	(void)arg;
+	ca_config_from(cfg, &cc);
+	if ((r = oc_ca_init(&cc)) != OC_OK) {
+		error_fr(r, "CA initialisation");
+		return r;
+	}
+	if (access(cfg->tls_cert, F_OK) != 0 || access(cfg->tls_key, F_OK) != 0) {
+		static const char *const dns[] = { "localhost", NULL };
+		static const char *const ips[] = { "127.0.0.1", "::1", NULL };
+		if ((r = oc_ca_issue_tls_server_cert(&cc, dns, ips, cfg->tls_key,
+		    cfg->tls_cert)) != OC_OK) {
+			error_fr(r, "TLS server certificate");
+			return r;
+		}
+	}
+	return OC_OK;
+}
+
+static int
+read_ca_cert_der(const char *path, uint8_t **der, size_t *len)
+{
+	FILE *fp;
+	X509 *x = NULL;
+	int n;
+
+	*der = NULL;
+	if ((fp = fopen(path, "r")) == NULL)
+		return OC_ERR_IO;
+	x = PEM_read_X509(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (x == NULL)
+		return OC_ERR_CRYPTO;
+	n = i2d_X509(x, der);
+	X509_free(x);
+	if (n <= 0)
+		return OC_ERR_CRYPTO;
+	*len = (size_t)n;
+	return OC_OK;
+}
+
+/* Published URI of an endpoint: public_url + percent-encoded path. */
+static int
+endpoint_build(const struct oc_config *cfg, const struct oc_conf_endpoint *ce,
+    struct oc_endpoint *ep)
+{
+	char *enc = NULL, buf[2048];
+	int r;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->service = (enum oc_service)ce->service;
+	ep->auth = ce->auth;
+	ep->renewal_only = ce->renewal_only;
+	if ((r = oc_endpoint_path(ep->service, ce->auth, cfg->ca_name, &ep->path)) != OC_OK)
+		return r;
+	if ((r = oc_url_path_encode(ep->path, &enc)) != OC_OK)
+		return r;
+	/* keep '/' unencoded */
+	for (char *p = enc, *q = enc; ; ) {
+		if (p[0] == '%' && p[1] == '2' && p[2] == 'F') {
+			*q++ = '/';
+			p += 3;
+		} else if ((*q++ = *p++) == '\0')
+			break;
+	}
+	if (snprintf(buf, sizeof(buf), "%s%s", cfg->public_url, enc) >= (int)sizeof(buf)) {
+		free(enc);
+		return OC_ERR_LIMIT;
+	}
+	free(enc);
+	return (ep->uri = strdup(buf)) ? OC_OK : OC_ERR_NOMEM;
+}
+
+static void
+endpoints_free(struct oc_endpoint *eps, size_t n)
+{
+	for (size_t i = 0; eps && i < n; i++) {
+		free(eps[i].path);
+		free(eps[i].uri);
+	}
+	free(eps);
+}
+
+static int
+endpoints_build(const struct oc_config *cfg, struct oc_endpoint **epsp)
+{
+	struct oc_endpoint *eps;
+	int r;
+
+	if ((eps = calloc(cfg->nendpoints, sizeof(*eps))) == NULL)
+		return OC_ERR_NOMEM;
+	for (size_t i = 0; i < cfg->nendpoints; i++)
+		if ((r = endpoint_build(cfg, &cfg->endpoints[i], &eps[i])) != OC_OK) {
+			endpoints_free(eps, cfg->nendpoints);
+			return r;
+		}
+	*epsp = eps;
+	return OC_OK;
+}
+
+/* Make the directory's CA entry match the configuration (certificate, CES URIs). */
+static int
+publish_ca(const struct oc_config *cfg, struct oc_directory *dir)
+{
+	struct oc_ca_entry *cas = NULL, entry;
+	struct oc_template **tv = NULL;
+	struct oc_endpoint *eps = NULL;
+	size_t ncas = 0, nt = 0, nuris = 0;
+	int r, found = -1;
+
+	memset(&entry, 0, sizeof(entry));
+	if ((r = oc_dir_ca_list(dir, &cas, &ncas)) != OC_OK)
+		goto out;
+	for (size_t i = 0; i < ncas; i++)
+		if (strcmp(cas[i].name, cfg->ca_name) == 0)
+			found = (int)i;
+	if ((entry.name = strdup(cfg->ca_name)) == NULL) {
+		r = OC_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = read_ca_cert_der(cfg->ca_cert, &entry.cert_der, &entry.cert_der_len)) != OC_OK)
+		goto out;
+	if (found >= 0) {
+		if ((r = oc_strlist_copy(&entry.templates, &cas[found].templates)) != OC_OK)
+			goto out;
+		entry.dns_host_name = oc_strdup(cas[found].dns_host_name);
+	} else {
+		/* A new CA publishes every template of the directory. */
+		if ((r = oc_dir_template_list(dir, &tv, &nt)) != OC_OK)
+			goto out;
+		for (size_t i = 0; i < nt; i++)
+			if ((r = oc_strlist_add(&entry.templates, tv[i]->cn)) != OC_OK)
+				goto out;
+	}
+	if ((r = endpoints_build(cfg, &eps)) != OC_OK)
+		goto out;
+	if ((entry.uris = calloc(cfg->nendpoints, sizeof(*entry.uris))) == NULL) {
+		r = OC_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->nendpoints; i++) {
+		if (eps[i].service != OC_SERVICE_CES)
+			continue;
+		entry.uris[nuris].auth = (uint32_t)eps[i].auth;
+		entry.uris[nuris].priority = cfg->endpoints[i].priority;
+		entry.uris[nuris].renewal_only = eps[i].renewal_only;
+		entry.uris[nuris].uri = eps[i].uri;
+		eps[i].uri = NULL;
+		entry.nuris = ++nuris;
+	}
+	r = oc_dir_ca_put(dir, &entry);
+out:
+	endpoints_free(eps, cfg->nendpoints);
+	oc_dir_template_list_free(tv, nt);
+	oc_dir_ca_list_free(cas, ncas);
+	oc_ca_entry_clear(&entry);
+	return r;
+}
+
+int
+oc_daemon_init(const struct oc_config *cfg)
+{
+	struct oc_directory *dir = NULL;
+	int r;
+
+	if ((r = in_child(ca_init_child, cfg, NULL)) != OC_OK) {
+		log_error("CA initialisation failed");
+		return r;
+	}
+	if ((r = oc_dir_open(cfg->dir_path, 1, &dir)) != OC_OK) {
+		error_fr(r, "directory %s", cfg->dir_path);
+		return r;
+	}
+	if ((r = oc_dir_seed_defaults(dir)) != OC_OK)
+		error_fr(r, "default templates");
+	else if ((r = publish_ca(cfg, dir)) != OC_OK)
+		error_fr(r, "CA entry");
+	oc_dir_close(dir);
+	return r;
+}
+
+static int
+ca_process(const struct oc_config *cfg, int fd)
+{
+	struct oc_ca_config cc;
+
+	/* The CA ends when the front end closes its socket, not on signals. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	oc_log_init("opencesd-ca", OC_LOG_INFO);
+	ca_config_from(cfg, &cc);
+	return oc_ca_serve(&cc, fd);
+}
+
+int
+oc_daemon_serve(const struct oc_config *cfg)
+{
+	struct oc_http_listener *ls = NULL;
+	struct oc_http_config hc;
+	struct oc_http_server *srv = NULL;
+	struct oc_front_config fc;
+	struct oc_front *front = NULL;
+	struct oc_endpoint *eps = NULL;
+	pid_t ca_pid = -1;
+	int sv[2] = { -1, -1 }, r, st;
+
+	if (cfg->audit_log && oc_audit_open(cfg->audit_log) != OC_OK)
+		log_warn("cannot open audit log %s", cfg->audit_log);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return OC_ERR_IO;
+	fflush(NULL);
+	if ((ca_pid = fork()) < 0) {
+		r = OC_ERR_INTERNAL;
+		goto out;
+	}
+	if (ca_pid == 0) {
+		close(sv[0]);
+		_exit(ca_process(cfg, sv[1]) == OC_OK ? 0 : 1);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+
+	if ((r = endpoints_build(cfg, &eps)) != OC_OK)
+		goto out;
+	memset(&fc, 0, sizeof(fc));
+	fc.dir_path = cfg->dir_path;
+	fc.ca_name = cfg->ca_name;
+	fc.policy_id = cfg->policy_id;
+	fc.policy_friendly_name = cfg->friendly_name;
+	fc.next_update_hours = cfg->next_update_hours;
+	fc.endpoints = eps;
+	fc.nendpoints = cfg->nendpoints;
+	fc.ca_fd = sv[0];
+	if ((r = oc_front_new(&fc, &front)) != OC_OK)
+		goto out;
+
+	if ((ls = calloc(cfg->listen.n, sizeof(*ls))) == NULL) {
+		r = OC_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->listen.n; i++) {
+		ls[i].address = cfg->listen.v[i];
+		ls[i].cert_file = cfg->tls_cert;
+		ls[i].key_file = cfg->tls_key;
+	}
+	memset(&hc, 0, sizeof(hc));
+	hc.listeners = ls;
+	hc.nlisteners = cfg->listen.n;
+	hc.workers = cfg->workers;
+	hc.queue_max = cfg->queue;
+	hc.handler = oc_front_handle;
+	hc.thread_init = oc_front_thread_init;
+	hc.thread_fini = oc_front_thread_fini;
+	hc.ctx = front;
+	if ((r = oc_http_server_new(&hc, &srv)) != OC_OK) {
+		error_fr(r, "HTTPS server");
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->nendpoints; i++)
+		log_info("serving %s", eps[i].uri);
+	r = oc_http_server_run(srv);
+	log_info("shutting down");
+out:
+	oc_http_server_free(srv);
+	oc_front_free(front);
+	endpoints_free(eps, cfg->nendpoints);
+	free(ls);
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (ca_pid > 0)
+		while (waitpid(ca_pid, &st, 0) < 0 && errno == EINTR)
+			;
+	return r;
+}

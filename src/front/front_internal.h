@@ -1,0 +1,62 @@
+/* Internal to src/front. */
+#ifndef OC_FRONT_INTERNAL_H
+#define OC_FRONT_INTERNAL_H
+
+#include <pthread.h>
+#include <time.h>
+
+#include "auth/auth.h"
+#include "directory/directory.h"
+#include "front/front.h"
+#include "model/policy.h"
+#include "model/template.h"
+#include "soap/soap.h"
+
+/* An immutable snapshot of the published policy, shared by reference count. */
+struct oc_policy_snapshot {
+	int refs;
+	int64_t serial;
+	time_t changed;
+	struct oc_template **templates;
+	size_t ntemplates;
+	struct oc_ca_entry *cas;
+	size_t ncas;
+};
+
+struct oc_front {
+	struct oc_front_config cfg;
+	struct oc_endpoint *endpoints;   /* owned copies */
+	char *dir_path, *ca_name, *policy_id, *friendly_name;
+	struct oc_auth *auth;
+	pthread_mutex_t ca_mu;           /* one order at a time on the CA socket */
+	pthread_mutex_t snap_mu;
+	struct oc_policy_snapshot *snap;
+	time_t snap_checked;
+};
+
+struct oc_front_thread {
+	struct oc_directory *dir;        /* read-only handle of this worker */
+};
+
+/* policy_cache.c */
+int oc_front_snapshot_get(struct oc_front *f, struct oc_front_thread *t,
+    struct oc_policy_snapshot **snap) OC_WUR;
+void oc_front_snapshot_put(struct oc_front *f, struct oc_policy_snapshot *snap);
+
+/* fault.c: the one place where errors become SOAP faults and HTTP statuses. */
+void oc_front_fault_err(struct oc_http_response *resp, enum oc_service svc,
+    const char *relates_to, int err);
+void oc_front_fault_ca(struct oc_http_response *resp, const char *relates_to,
+    uint32_t hresult, uint32_t request_id, const char *message,
+    const uint8_t *cmc, size_t cmc_len);
+void oc_front_plain(struct oc_http_response *resp, int status, const char *text);
+
+/* cep.c / ces.c */
+void oc_front_cep(struct oc_front *f, struct oc_front_thread *t, const struct oc_endpoint *ep,
+    const struct oc_soap_msg *msg, const struct oc_identity *caller,
+    struct oc_http_response *resp);
+void oc_front_ces(struct oc_front *f, struct oc_front_thread *t, const struct oc_endpoint *ep,
+    const struct oc_soap_msg *msg, const struct oc_identity *caller,
+    struct oc_http_response *resp);
+
+#endif
