@@ -15,6 +15,7 @@
 #define OC_XML_MAX_DEPTH           32
 #define OC_XML_MAX_NODES           4096
 #define OC_SOAP_MAX_ID             256           /* MessageID, RelatesTo */
+#define OC_SOAP_MAX_URI            2048          /* wsa:Action, wsa:To */
 #define OC_USERNAME_MAX            256
 #define OC_PASSWORD_MAX            256
 
