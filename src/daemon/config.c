@@ -34,6 +34,9 @@ oc_config_clear(struct oc_config *c)
 	free(c->policy_id);
 	free(c->friendly_name);
 	free(c->endpoints);
+	for (size_t i = 0; i < c->npublished; i++)
+		free(c->published[i].uri);
+	free(c->published);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -171,6 +174,16 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 				return OC_ERR_CONFIG;
 			return OC_OK;
 		}
+	} else if (!strcmp(sec, "publish") && c->npublished > 0) {
+		struct oc_conf_uri *pu = &c->published[c->npublished - 1];
+		if (!strcmp(k, "uri"))
+			return set_str(&pu->uri, v);
+		if (!strcmp(k, "auth"))
+			return parse_auth(v, &pu->auth);
+		if (!strcmp(k, "priority"))
+			return parse_u32(v, &pu->priority);
+		if (!strcmp(k, "renewal_only"))
+			return parse_bool(v, &pu->renewal_only);
 	} else if (!strcmp(sec, "endpoint") && c->nendpoints > 0) {
 		ep = &c->endpoints[c->nendpoints - 1];
 		if (!strcmp(k, "service")) {
@@ -197,7 +210,7 @@ oc_config_load(const char *path, struct oc_config *c)
 {
 	uint8_t *data = NULL;
 	size_t len;
-	char *line, *save = NULL, *dup = NULL, sec[64] = "";
+	char *line, *rest, *dup = NULL, sec[64] = "";
 	int r, lineno = 0;
 
 	memset(c, 0, sizeof(*c));
@@ -209,7 +222,8 @@ oc_config_load(const char *path, struct oc_config *c)
 		r = OC_ERR_NOMEM;
 		goto out;
 	}
-	for (line = strtok_r((char *)data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	rest = (char *)data;
+	while ((line = strsep(&rest, "\n")) != NULL) {
 		char *s = trim(line), *eq, *k, *v;
 
 		lineno++;
@@ -235,6 +249,18 @@ oc_config_load(const char *path, struct oc_config *c)
 				n[c->nendpoints].priority = 1;
 				n[c->nendpoints].auth = OC_AUTH_PASSWORD;
 				c->nendpoints++;
+			} else if (!strcmp(sec, "publish")) {
+				struct oc_conf_uri *n = realloc(c->published,
+				    (c->npublished + 1) * sizeof(*n));
+				if (n == NULL) {
+					r = OC_ERR_NOMEM;
+					goto out;
+				}
+				c->published = n;
+				memset(&n[c->npublished], 0, sizeof(*n));
+				n[c->npublished].priority = 1;
+				n[c->npublished].auth = OC_AUTH_PASSWORD;
+				c->npublished++;
 			}
 			continue;
 		}
@@ -264,6 +290,12 @@ oc_config_load(const char *path, struct oc_config *c)
 		r = OC_ERR_CONFIG;
 		goto out;
 	}
+	for (size_t i = 0; i < c->npublished; i++)
+		if (c->published[i].uri == NULL) {
+			log_error("%s: a [publish] section has no uri", path);
+			r = OC_ERR_CONFIG;
+			goto out;
+		}
 	for (size_t i = 0; i < c->nendpoints; i++)
 		if (c->endpoints[i].service == 0) {
 			log_error("%s: an [endpoint] has no service", path);

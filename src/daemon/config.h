@@ -15,6 +15,9 @@
  *   [endpoint]    (repeatable section) service = cep | ces
  *                 auth = password       (kerberos, certificate: later)
  *                 priority = 1, renewal_only = false
+ *   [publish]     (repeatable) a CES URI served elsewhere (another front end)
+ *                 to publish for this CA: uri = URL, auth = password,
+ *                 priority = 1, renewal_only = false
  *
  * Relative paths are relative to the configuration file's directory.
  */
@@ -35,6 +38,13 @@ struct oc_conf_endpoint {
 	int renewal_only;
 };
 
+struct oc_conf_uri {
+	char *uri;
+	enum oc_auth_type auth;
+	uint32_t priority;
+	int renewal_only;
+};
+
 struct oc_config {
 	char *base_dir;             /* directory of the configuration file */
 	struct oc_strlist listen;
@@ -49,6 +59,8 @@ struct oc_config {
 	uint32_t next_update_hours;
 	struct oc_conf_endpoint *endpoints;
 	size_t nendpoints;
+	struct oc_conf_uri *published;
+	size_t npublished;
 };
 
 int oc_config_load(const char *path, struct oc_config *cfg) OC_WUR;

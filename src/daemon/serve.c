@@ -199,7 +199,7 @@ publish_ca(const struct oc_config *cfg, struct oc_directory *dir)
 	}
 	if ((r = endpoints_build(cfg, &eps)) != OC_OK)
 		goto out;
-	if ((entry.uris = calloc(cfg->nendpoints, sizeof(*entry.uris))) == NULL) {
+	if ((entry.uris = calloc(cfg->nendpoints + cfg->npublished, sizeof(*entry.uris))) == NULL) {
 		r = OC_ERR_NOMEM;
 		goto out;
 	}
@@ -211,6 +211,16 @@ publish_ca(const struct oc_config *cfg, struct oc_directory *dir)
 		entry.uris[nuris].renewal_only = eps[i].renewal_only;
 		entry.uris[nuris].uri = eps[i].uri;
 		eps[i].uri = NULL;
+		entry.nuris = ++nuris;
+	}
+	for (size_t i = 0; i < cfg->npublished; i++) {
+		entry.uris[nuris].auth = (uint32_t)cfg->published[i].auth;
+		entry.uris[nuris].priority = cfg->published[i].priority;
+		entry.uris[nuris].renewal_only = cfg->published[i].renewal_only;
+		if ((entry.uris[nuris].uri = strdup(cfg->published[i].uri)) == NULL) {
+			r = OC_ERR_NOMEM;
+			goto out;
+		}
 		entry.nuris = ++nuris;
 	}
 	r = oc_dir_ca_put(dir, &entry);
