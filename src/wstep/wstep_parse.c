@@ -59,12 +59,16 @@ static int
 parse_u32(const char *s, uint32_t *v)
 {
 	uint64_t acc = 0;
-	size_t i;
+	size_t i, digits = 0;
 
 	if (s == NULL || *s == '\0')
 		return OC_ERR_PARSE;
 	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 10)
+		if (s[i] < '0' || s[i] > '9')
+			return OC_ERR_PARSE;
+		if (acc == 0 && s[i] == '0')
+			continue;               /* leading zeros */
+		if (++digits > 10)
 			return OC_ERR_PARSE;
 		acc = acc * 10 + (uint64_t)(s[i] - '0');
 	}
@@ -272,7 +276,7 @@ parse_context(xmlNodePtr ctx, struct oc_wstep_request *req)
 			continue;
 		}
 		if (!ctx_text_ok((const char *)name, 1) || (value && !ctx_text_ok(value, 0))) {
-			log_info("ignoring AdditionalContext item with control characters");
+			log_info("ignoring a malformed AdditionalContext item");
 			continue;
 		}
 		if (++items > OC_WSTEP_CONTEXT_ITEMS_MAX) {

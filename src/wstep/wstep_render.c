@@ -34,6 +34,48 @@ rewind_to(struct ocbuf *out, size_t start)
 		out->d[start] = '\0';
 }
 
+/*
+ * Free text from the CA (disposition, fault reason) made safe for XML 1.0:
+ * cut at OC_DISPOSITION_MAX bytes on a UTF-8 boundary (a long CA message must
+ * not turn an answer into a failure), C0 controls but TAB/LF/CR replaced.
+ * Not escaped; *out is malloc'd.
+ */
+static int
+clean_text(const char *s, char **out)
+{
+	size_t n, i;
+	char *c;
+
+	n = strlen(s);
+	if (n > OC_DISPOSITION_MAX) {
+		n = OC_DISPOSITION_MAX;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;            /* s[n] continues a sequence: cut before its lead byte */
+	}
+	if ((c = strndup(s, n)) == NULL)
+		return OC_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)c[i];
+		if ((ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || ch == 0x7f)
+			c[i] = '?';
+	}
+	*out = c;
+	return OC_OK;
+}
+
+static int
+put_text(struct ocbuf *out, const char *s)
+{
+	char *c = NULL;
+	int r;
+
+	if ((r = clean_text(s, &c)) != OC_OK)
+		return r;
+	r = ocbuf_put_xml(out, c);
+	free(c);
+	return r;
+}
+
 /* <BinarySecurityToken ValueType=.. EncodingType=.. xmlns=wsse>base64</..> */
 static int
 put_bst(struct ocbuf *out, const char *value_type, const uint8_t *der, size_t len)
@@ -60,7 +102,7 @@ put_rstr_head(struct ocbuf *out, const char *disposition, const uint8_t *cmc, si
 	    "<RequestSecurityTokenResponse><TokenType>%s</TokenType>"
 	    "<DispositionMessage xml:lang=\"en-US\" xmlns=\"%s\">",
 	    OC_NS_WST, WSTEP_TOKEN_TYPE_X509, OC_NS_WSTEP)) != OC_OK ||
-	    (r = ocbuf_put_xml(out, disposition)) != OC_OK ||
+	    (r = put_text(out, disposition)) != OC_OK ||
 	    (r = ocbuf_puts(out, "</DispositionMessage>")) != OC_OK)
 		return r;
 	if (cmc != NULL && cmc_len > 0)
@@ -82,8 +124,6 @@ check_common(struct ocbuf *out, const uint8_t *cmc, size_t cmc_len, const char *
 	if (out == NULL || (cmc == NULL && cmc_len > 0))
 		return OC_ERR_INVALID;
 	if (cmc_len > OC_CMC_DER_MAX)
-		return OC_ERR_LIMIT;
-	if (disposition != NULL && strlen(disposition) > OC_DISPOSITION_MAX)
 		return OC_ERR_LIMIT;
 	return OC_OK;
 }
@@ -184,6 +224,7 @@ oc_wstep_render_fault(struct ocbuf *out, const char *relates_to, const char *cod
     const uint8_t *binary_response, size_t binary_response_len)
 {
 	struct ocbuf d;
+	char *text = NULL;
 	size_t start;
 	int r;
 
@@ -195,17 +236,18 @@ oc_wstep_render_fault(struct ocbuf *out, const char *relates_to, const char *cod
 		return OC_ERR_INVALID;
 	if (binary_response_len > OC_CMC_DER_MAX)
 		return OC_ERR_LIMIT;
-	if (reason != NULL && strlen(reason) > OC_DISPOSITION_MAX)
-		return OC_ERR_LIMIT;
 	ocbuf_init(&d, OC_CMC_DER_MAX / 3 * 4 + 1024);
 	start = out->len;
 	if ((r = put_fault_detail(&d, hresult, invalid_request, request_id,
 	    binary_response, binary_response_len)) != OC_OK)
 		goto out;
+	if ((r = clean_text(reason ? reason : "", &text)) != OC_OK)
+		goto out;
 	if ((r = oc_soap_fault(out, OC_WSTEP_ACTION_FAULT, relates_to, code, NULL,
-	    reason ? reason : "", (const char *)ocbuf_ptr(&d))) != OC_OK)
+	    text, (const char *)ocbuf_ptr(&d))) != OC_OK)
 		rewind_to(out, start);
 out:
+	free(text);
 	ocbuf_free(&d);
 	return r;
 }
