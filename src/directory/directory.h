@@ -24,6 +24,23 @@ struct oc_directory;
 #define OC_RIGHT_ENROLL     0x1u
 #define OC_RIGHT_AUTOENROLL 0x2u
 
+/*
+ * The project's fixed forest base OID: default templates are
+ * OC_DIR_FOREST_OID ".1.<n>" with n as in templates.md section 12; templates
+ * added without an OID get OC_DIR_FOREST_OID ".<random>.<random>".
+ */
+#define OC_DIR_FOREST_OID "1.3.6.1.4.1.311.21.8.4811547.10262861.6392731.1513472.5764349.211"
+
+/* Names of the groups seed_defaults creates; new accounts join the one of their kind. */
+#define OC_DIR_GROUP_USERS     "Domain Users"
+#define OC_DIR_GROUP_COMPUTERS "Domain Computers"
+
+/* One grant on a template (oc_dir_template_grants). */
+struct oc_dir_grant {
+	char *principal;
+	uint32_t rights;            /* OC_RIGHT_* */
+};
+
 /* Open (creating the schema if create != 0) the embedded directory at path. */
 int oc_dir_open(const char *path, int create, struct oc_directory **dirp) OC_WUR;
 /* Open read-only (front ends, the CA). */
@@ -71,6 +88,8 @@ int oc_dir_group_remove(struct oc_directory *dir, const char *name) OC_WUR;
 int oc_dir_group_add_member(struct oc_directory *dir, const char *group, const char *member) OC_WUR;
 int oc_dir_group_remove_member(struct oc_directory *dir, const char *group, const char *member) OC_WUR;
 int oc_dir_group_list(struct oc_directory *dir, struct oc_strlist *names) OC_WUR;
+/* Direct members (account or group names) of a group, sorted. */
+int oc_dir_group_members(struct oc_directory *dir, const char *group, struct oc_strlist *members) OC_WUR;
 
 /* Rights: principal is an account or group name. */
 int oc_dir_grant(struct oc_directory *dir, const char *template_cn, const char *principal,
@@ -80,6 +99,11 @@ int oc_dir_revoke(struct oc_directory *dir, const char *template_cn, const char 
 /* The rights id holds on template_cn through its name or any of its groups. */
 int oc_dir_rights(struct oc_directory *dir, const char *template_cn,
     const struct oc_identity *id, uint32_t *rights) OC_WUR;
+
+/* Every grant on a template, sorted by principal. */
+int oc_dir_template_grants(struct oc_directory *dir, const char *template_cn,
+    struct oc_dir_grant **gv, size_t *n) OC_WUR;
+void oc_dir_grants_free(struct oc_dir_grant *gv, size_t n);
 
 /* Hash a password into a yescrypt verifier (malloc'd). */
 int oc_dir_hash_password(const char *password, char **verifier) OC_WUR;

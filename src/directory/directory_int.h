@@ -1,0 +1,74 @@
+/*
+ * Internals of the embedded (SQLite) directory, shared by the directory_*.c
+ * files. Not for use outside src/directory/.
+ */
+#ifndef OC_DIRECTORY_INT_H
+#define OC_DIRECTORY_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "model/template.h"
+
+/* How deep nested groups are followed (groups of groups of ...). */
+#define OC_DIR_GROUP_DEPTH_MAX 8
+/* Longest line / list item we store in a newline-joined text column. */
+#define OC_DIR_ITEM_MAX        2048
+/* Schema version this code writes (PRAGMA user_version). */
+#define OC_DIR_SCHEMA_VERSION  1
+
+struct oc_directory {
+	sqlite3 *db;
+	int readonly;
+};
+
+/* Log a SQLite failure and return OC_ERR_STORE (or OC_ERR_NOMEM / OC_ERR_TIMEOUT). */
+int oc_dir_sqlerr(struct oc_directory *dir, int rc, const char *what);
+/* Prepare a statement; logs and maps errors. */
+int oc_dir_prepare(struct oc_directory *dir, const char *sql, sqlite3_stmt **st) OC_WUR;
+/* Run a statement without rows to completion (resets it). */
+int oc_dir_step_done(struct oc_directory *dir, sqlite3_stmt *st, const char *what) OC_WUR;
+/* Bind a NUL-terminated string or NULL. */
+int oc_dir_bind_text(struct oc_directory *dir, sqlite3_stmt *st, int idx, const char *s) OC_WUR;
+
+/* Write transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int oc_dir_begin(struct oc_directory *dir) OC_WUR;
+int oc_dir_commit(struct oc_directory *dir) OC_WUR;
+void oc_dir_rollback(struct oc_directory *dir);
+/* Refuse writes on a read-only handle. */
+int oc_dir_writable(struct oc_directory *dir) OC_WUR;
+
+/* Bump the policy serial (inside a transaction); returns the new serial. */
+int oc_dir_bump_serial(struct oc_directory *dir, int64_t *serial) OC_WUR;
+
+/* A column value copied out (NULL stays NULL). */
+int oc_dir_col_text(sqlite3_stmt *st, int col, char **out) OC_WUR;
+
+/* Lists <-> newline-joined text. Items must be non-empty and free of control characters. */
+int oc_dir_list_join(const struct oc_strlist *l, char **out) OC_WUR;
+int oc_dir_list_split(const char *text, struct oc_strlist *l) OC_WUR;
+
+/* A printable name: 1..max bytes, no control characters, no leading/trailing space. */
+int oc_dir_name_ok(const char *s, size_t max);
+/* A dotted-decimal OID of at most OC_OID_MAX bytes. */
+int oc_dir_oid_ok(const char *s);
+/* A text value that fits in one line (may be NULL). */
+int oc_dir_line_ok(const char *s, size_t max);
+
+/* Validate every field of a template (oid may be NULL when allow_no_oid). */
+int oc_dir_template_check(const struct oc_template *t, int allow_no_oid) OC_WUR;
+
+/* Is name an account (1), a group (2) or neither (0)? */
+int oc_dir_principal_kind(struct oc_directory *dir, const char *name, int *kind) OC_WUR;
+/*
+ * Groups reachable from the seed names (transitively, bounded by
+ * OC_DIR_GROUP_DEPTH_MAX and OC_GROUPS_MAX); out gets the group names,
+ * seeds excluded unless they are also reached as groups.
+ */
+int oc_dir_groups_of(struct oc_directory *dir, const struct oc_strlist *seeds,
+    struct oc_strlist *out) OC_WUR;
+
+#endif
