@@ -30,7 +30,13 @@ uri = https://127.0.0.1:$DEAD2/renewal-only$CES_PATH
 auth = password
 priority = 0
 renewal_only = true
+
+[publish]
+uri = https://127.0.0.1:$PORT$(echo "$CES_PATH" | tr 'A-Z' 'a-z')
+auth = password
+priority = 3
 CONF
+LOWER=$(echo "$CES_PATH" | tr 'A-Z' 'a-z')
 start_serve "$D/opencesd.conf" "$T/serve.log" "https://127.0.0.1:$PORT" "$D/ca.pem"
 LIVE="https://127.0.0.1:$PORT$CEP_PATH"
 DEADCEP="https://127.0.0.1:$DEAD1$CEP_PATH"
@@ -56,14 +62,23 @@ for i in 1 2 3; do
 	    || pass "run $i: renewal-only URI not used"
 done
 
-# A denial (SOAP fault) is an answer: exit 2, and no other URI is tried after it.
-"$OPENCESD" --dir "$D" revoke WebServer demo enroll >/dev/null 2>&1 || true
-"$OPENCESD" --dir "$D" grant WebServer demo autoenroll >/dev/null 2>&1 || true
+# A denial (SOAP fault from the CA) is an answer: exit 2, and the next URI (the same live
+# server published again at priority 3 under a lower-case path) is not tried after it.
+printf 'pw-of-nodns-%s\n' "$RANDOM" >"$T/nodns.pw"
+"$OPENCESD" --dir "$D" account add nodns --kind computer --password-file "$T/nodns.pw" >/dev/null 2>&1 \
+    || fail "account add via CLI"
+"$OPENCESD" --dir "$D" grant Machine nodns enroll >/dev/null 2>&1 || fail "grant via CLI"
 set +e
-enroll "$T/denied" --policy-url "$LIVE" --template WebServer --subject CN=d.example.test --dns d.example.test
+mkdir -p "$T/denied"
+"$OPENCES" enroll --auth password --user nodns --password-file "$T/nodns.pw" --ca-file "$D/ca.pem" \
+    --key-out "$T/denied/key.pem" --cert-out "$T/denied/cert.pem" --connect-timeout 2 -v \
+    --policy-url "$LIVE" --template Machine >"$T/denied/log" 2>&1
 rc=$?
 set -e
-[ "$rc" = 2 ] && pass "denied: exit 2" || { fail "denied: exit $rc"; cat "$T/denied/log" >&2; }
+[ "$rc" = 2 ] && pass "CA denial (no DNS name for Machine): exit 2" || { fail "denied: exit $rc"; cat "$T/denied/log" >&2; }
+grep -qi -e '0x8009480f' -e 'dns' "$T/denied/log" && pass "denial message names the cause" || fail "denial message: $(tail -3 "$T/denied/log")"
+grep -q "$LOWER" "$T/denied/log" && fail "a denial was retried on another URI" || pass "denial not retried elsewhere"
+[ ! -e "$T/denied/cert.pem" ] && pass "no certificate written on denial" || fail "certificate written on denial"
 
 # Nothing reachable: exit 5.
 set +e
