@@ -1,0 +1,78 @@
+/*
+ * The certification authority: the only holder of the CA key. It runs in its
+ * own single-threaded process, answers typed frames from the front end
+ * (ipc/ca_proto.h), re-checks every order against the template, the CA's
+ * published templates and the requester's Enroll right, builds and signs the
+ * certificate, records it durably, and only then answers.
+ * No XML and no HTTP here.
+ */
+#ifndef OC_CA_H
+#define OC_CA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+#include "common/err.h"
+#include "ipc/ca_proto.h"
+
+#define OC_CA_DEFAULT_NAME          "OpenCES Demo CA"
+#define OC_CA_DEFAULT_KEY_TYPE      "RSA2048"
+#define OC_CA_DEFAULT_VALIDITY_DAYS 3650
+
+struct oc_ca_config {
+	const char *dir_path;        /* directory db */
+	const char *store_path;      /* CA store db */
+	const char *key_file;        /* CA private key, PEM (PKCS#8), mode 0600 */
+	const char *cert_file;       /* CA certificate, PEM */
+	const char *key_type;        /* "RSA2048" (default), "RSA3072", "RSA4096" or "P256" */
+	const char *ca_name;         /* CN of the CA, default "OpenCES Demo CA"; also the
+	                                name of its CA entry in the directory */
+	const char *aia_url;         /* caIssuers URI put in issued certificates, may be NULL */
+	const char *cdp_url;         /* CRL distribution point URI, may be NULL */
+	int validity_days;           /* CA certificate validity, default 3650 */
+};
+
+struct oc_ca;
+
+/*
+ * Create the CA key and a self-signed root certificate if the files do not
+ * exist (key written atomically with mode 0600), else load and check them
+ * (key matches certificate, certificate is a CA). Idempotent.
+ */
+int oc_ca_init(const struct oc_ca_config *cfg) OC_WUR;
+
+/*
+ * Issue an HTTPS server certificate (serverAuth) for the given DNS names and
+ * IP addresses (NULL-terminated lists, either may be NULL, not both empty),
+ * with a fresh P-256 key, signed by the CA. key_out gets the key (0600),
+ * cert_out the certificate followed by the CA certificate (PEM).
+ */
+int oc_ca_issue_tls_server_cert(const struct oc_ca_config *cfg, const char *const *dns_names,
+    const char *const *ips, const char *key_out, const char *cert_out) OC_WUR;
+
+/* Open the store (read-write) and the directory (read-only), load the key. */
+int oc_ca_open(const struct oc_ca_config *cfg, struct oc_ca **cap) OC_WUR;
+void oc_ca_close(struct oc_ca *ca);                   /* NULL-safe */
+/* The CA certificate (borrowed). */
+X509 *oc_ca_get0_cert(const struct oc_ca *ca);
+
+/*
+ * Decide one OC_CA_MSG_ISSUE order. Returns OC_OK when res holds a decision
+ * (issued, pending or denied, with a RequestID); an error only when the CA
+ * itself failed (store, crypto), res then says OC_DISP_ERROR.
+ */
+int oc_ca_process_order(struct oc_ca *ca, const struct oc_ca_order *o,
+    struct oc_ca_result *res) OC_WUR;
+/* Answer one OC_CA_MSG_QUERY order (o->request_id, o->requester). */
+int oc_ca_process_query(struct oc_ca *ca, const struct oc_ca_order *o,
+    struct oc_ca_result *res) OC_WUR;
+
+/*
+ * The CA process main loop: open, then answer frames on fd until EOF
+ * (returns OC_OK) or a broken stream (returns the error).
+ */
+int oc_ca_serve(const struct oc_ca_config *cfg, int fd) OC_WUR;
+
+#endif

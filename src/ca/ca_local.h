@@ -1,0 +1,81 @@
+/* Internals of the CA, shared by the .c files of src/ca only. */
+#ifndef OC_CA_LOCAL_H
+#define OC_CA_LOCAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "ca/ca.h"
+#include "common/limits.h"
+#include "directory/directory.h"
+#include "model/identity.h"
+#include "model/template.h"
+#include "pkix/pkix.h"
+#include "store/store.h"
+
+#define CA_BACKDATE_SECONDS 300       /* notBefore = now - 5 min */
+#define CA_SERIAL_BYTES     16
+#define CA_SERIAL_ATTEMPTS  8
+
+struct oc_ca {
+	char *name;                   /* CA entry name in the directory (= CN) */
+	char *aia_url, *cdp_url;
+	struct oc_store *store;
+	struct oc_directory *dir;
+	EVP_PKEY *key;
+	X509 *cert;
+	STACK_OF(X509) *chain;        /* the CA certificate, for CMC responses */
+};
+
+/* A decision under construction: denial HRESULT and its admin-readable message. */
+struct ca_decision {
+	uint32_t hresult;
+	char msg[OC_DISPOSITION_MAX];
+};
+
+/* ca_decision helper: record a denial, returns 1 so callers can `return deny(...)`. */
+int ca_deny(struct ca_decision *d, uint32_t hresult, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ca_keys.c */
+int ca_load_key_cert(const char *key_file, const char *cert_file, EVP_PKEY **key,
+    X509 **cert) OC_WUR;
+/* 16 random bytes, top bit cleared, into x's serialNumber. */
+int ca_set_random_serial(X509 *x) OC_WUR;
+/* Lowercase hex of the serialNumber's content octets (malloc'd). */
+int ca_serial_hex(const ASN1_INTEGER *sn, char **hex) OC_WUR;
+/* Add an extension from an X509V3 config string with issuer/subject context. */
+int ca_add_ext_conf(X509 *x, X509 *issuer, int nid, const char *value) OC_WUR;
+/* Add an extension from DER of its value under a dotted OID. */
+int ca_add_ext_der(X509 *x, const char *oid, int critical, const uint8_t *der,
+    size_t len) OC_WUR;
+/* Message digest for a template hash name ("SHA256", NULL = SHA-256). */
+const EVP_MD *ca_md_for(const char *hash_name);
+
+/* ca_build.c: everything that goes into an issued certificate */
+struct ca_issue_input {
+	const struct oc_template *tmpl;
+	const struct oc_identity *requester;  /* effective requester (directory copy) */
+	const struct oc_req_info *ri;
+};
+/*
+ * Build the subject and SAN per the template's name flags; returns 0 and fills
+ * subject and san (san may be NULL when empty), or 1 with d set (denied), or an
+ * error (< 0).
+ */
+int ca_build_names(const struct ca_issue_input *in, X509_NAME **subject,
+    GENERAL_NAMES **san, struct ca_decision *d) OC_WUR;
+/* Build and sign the certificate (without a serial retry: caller stores it). */
+int ca_build_cert(struct oc_ca *ca, const struct ca_issue_input *in, X509_NAME *subject,
+    GENERAL_NAMES *san, X509 **out) OC_WUR;
+
+/* ca_order.c */
+void ca_audit(struct oc_ca *ca, const char *event, uint32_t request_id,
+    const char *requester, const char *template_name, const char *detail);
+
+#endif

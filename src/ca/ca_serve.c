@@ -1,0 +1,252 @@
+/*
+ * The CA process: open its store, directory and key, then answer frames from
+ * the front end one at a time (single-threaded) until the socket closes.
+ */
+#include "ca/ca_local.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "ipc/frame.h"
+#include "model/hresult.h"
+
+int
+oc_ca_open(const struct oc_ca_config *cfg, struct oc_ca **cap)
+{
+	struct oc_ca *ca = NULL;
+	int r = OC_ERR_NOMEM;
+
+	*cap = NULL;
+	if (cfg == NULL || cfg->dir_path == NULL || cfg->store_path == NULL ||
+	    cfg->key_file == NULL || cfg->cert_file == NULL)
+		return OC_ERR_INVALID;
+	if ((ca = calloc(1, sizeof(*ca))) == NULL)
+		return OC_ERR_NOMEM;
+	if ((ca->name = strdup(cfg->ca_name ? cfg->ca_name : OC_CA_DEFAULT_NAME)) == NULL ||
+	    (cfg->aia_url && (ca->aia_url = strdup(cfg->aia_url)) == NULL) ||
+	    (cfg->cdp_url && (ca->cdp_url = strdup(cfg->cdp_url)) == NULL))
+		goto out;
+	if ((r = ca_load_key_cert(cfg->key_file, cfg->cert_file, &ca->key, &ca->cert)) != OC_OK)
+		goto out;
+	r = OC_ERR_NOMEM;
+	if ((ca->chain = sk_X509_new_null()) == NULL || X509_up_ref(ca->cert) != 1)
+		goto out;
+	if (sk_X509_push(ca->chain, ca->cert) <= 0) {
+		X509_free(ca->cert);
+		goto out;
+	}
+	if ((r = oc_store_open(cfg->store_path, &ca->store)) != OC_OK) {
+		error_fr(r, "store %s", cfg->store_path);
+		goto out;
+	}
+	if ((r = oc_dir_open_ro(cfg->dir_path, &ca->dir)) != OC_OK) {
+		error_fr(r, "directory %s", cfg->dir_path);
+		goto out;
+	}
+	*cap = ca;
+	ca = NULL;
+	r = OC_OK;
+out:
+	oc_ca_close(ca);
+	return r;
+}
+
+void
+oc_ca_close(struct oc_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	oc_dir_close(ca->dir);
+	oc_store_close(ca->store);
+	sk_X509_pop_free(ca->chain, X509_free);
+	X509_free(ca->cert);
+	EVP_PKEY_free(ca->key);
+	free(ca->name);
+	free(ca->aia_url);
+	free(ca->cdp_url);
+	free(ca);
+}
+
+X509 *
+oc_ca_get0_cert(const struct oc_ca *ca)
+{
+	return ca ? ca->cert : NULL;
+}
+
+static int
+result_text(struct oc_ca_result *res, uint32_t disp, uint32_t hr, const char *msg)
+{
+	res->disposition = disp;
+	res->hresult = hr;
+	return (res->message = strdup(msg)) ? OC_OK : OC_ERR_NOMEM;
+}
+
+/* body_part_id of a stored request, for a fresh CMC answer (1 if unknown). */
+static uint32_t
+stored_body_part_id(const struct oc_store_request *q)
+{
+	struct oc_req_info ri;
+	uint32_t id = 1;
+
+	memset(&ri, 0, sizeof(ri));
+	if (q->request_der != NULL &&
+	    pkix_request_parse(q->request_der, q->request_der_len, &ri) == OC_OK &&
+	    ri.body_part_id != 0)
+		id = ri.body_part_id;
+	oc_req_info_clear(&ri);
+	return id;
+}
+
+int
+oc_ca_process_query(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_result *res)
+{
+	struct oc_store_request q;
+	struct oc_store_cert c;
+	X509 *x = NULL;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	memset(&q, 0, sizeof(q));
+	memset(&c, 0, sizeof(c));
+	if (ca == NULL || o == NULL)
+		return OC_ERR_INVALID;
+	r = o->request_id ? oc_store_request_get(ca->store, o->request_id, &q) : OC_ERR_NOT_FOUND;
+	if (r != OC_OK && r != OC_ERR_NOT_FOUND)
+		goto out;
+	/* someone else's request looks exactly like an unknown one */
+	if (r == OC_ERR_NOT_FOUND || q.requester == NULL || o->requester.name == NULL ||
+	    strcmp(q.requester, o->requester.name) != 0) {
+		r = result_text(res, OC_DISP_ERROR, OC_HR_CERTSRV_E_NO_REQUEST,
+		    "No request with this RequestID was made by this requester");
+		goto out;
+	}
+	res->request_id = q.request_id;
+	switch (q.status) {
+	case OC_REQ_STATUS_ISSUED:
+		if ((r = oc_store_cert_by_request(ca->store, q.request_id, &c)) != OC_OK ||
+		    (r = pkix_cert_from_der(c.der, c.der_len, &x)) != OC_OK)
+			goto out;
+		if ((r = result_text(res, OC_DISP_ISSUED, OC_HR_S_OK, "Issued")) != OC_OK ||
+		    (res->cert = malloc(c.der_len)) == NULL) {
+			r = OC_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(res->cert, c.der, c.der_len);
+		res->cert_len = c.der_len;
+		r = pkix_cmc_response(ca->cert, ca->key, x, ca->chain, 0, stored_body_part_id(&q),
+		    "Issued", &res->cmc, &res->cmc_len);
+		break;
+	case OC_REQ_STATUS_PENDING:
+		if ((r = result_text(res, OC_DISP_UNDER_SUBMISSION, OC_HR_S_OK,
+		    "Taken Under Submission")) != OC_OK)
+			goto out;
+		r = pkix_cmc_response(ca->cert, ca->key, NULL, ca->chain, 3,
+		    stored_body_part_id(&q), "Taken Under Submission", &res->cmc, &res->cmc_len);
+		break;
+	default:
+		r = result_text(res, q.status == OC_REQ_STATUS_DENIED ? OC_DISP_DENIED :
+		    OC_DISP_ERROR, q.hresult ? q.hresult : OC_HR_E_FAIL,
+		    q.disposition ? q.disposition : "Denied");
+		break;
+	}
+out:
+	if (r != OC_OK) {
+		uint32_t id = res->request_id;
+		oc_ca_result_clear(res);
+		res->request_id = id;
+		res->disposition = OC_DISP_ERROR;
+		res->hresult = OC_HR_NTE_FAIL;
+		res->message = strdup("The CA could not look up the request (internal error)");
+	}
+	X509_free(x);
+	oc_store_request_clear(&q);
+	oc_store_cert_clear(&c);
+	return r;
+}
+
+/* One frame in, one RESULT frame out. */
+static int
+dispatch(struct oc_ca *ca, uint32_t type, struct ocbuf *in, struct ocbuf *out)
+{
+	struct oc_ca_order o;
+	struct oc_ca_result res;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	memset(&res, 0, sizeof(res));
+	switch (type) {
+	case OC_CA_MSG_PING:
+		r = result_text(&res, OC_DISP_INCOMPLETE, OC_HR_S_OK, "");
+		break;
+	case OC_CA_MSG_ISSUE:
+	case OC_CA_MSG_QUERY:
+		if ((r = oc_ca_order_decode(in, &o)) != OC_OK) {
+			error_fr(r, "malformed order");
+			r = result_text(&res, OC_DISP_ERROR, OC_HR_E_INVALIDARG,
+			    "Malformed order from the front end");
+			break;
+		}
+		if (type == OC_CA_MSG_ISSUE)
+			r = oc_ca_process_order(ca, &o, &res);
+		else
+			r = oc_ca_process_query(ca, &o, &res);
+		if (r != OC_OK)
+			error_fr(r, "order failed");
+		/* the result says OC_DISP_ERROR; the loop goes on */
+		r = res.message ? OC_OK : OC_ERR_NOMEM;
+		break;
+	default:
+		log_error("unexpected frame type %u", type);
+		r = result_text(&res, OC_DISP_ERROR, OC_HR_E_INVALIDARG, "Unknown message type");
+		break;
+	}
+	if (r == OC_OK) {
+		ocbuf_reset(out);
+		r = oc_ca_result_encode(&res, out);
+	}
+	oc_ca_order_clear(&o);
+	oc_ca_result_clear(&res);
+	return r;
+}
+
+int
+oc_ca_serve(const struct oc_ca_config *cfg, int fd)
+{
+	struct oc_ca *ca = NULL;
+	struct ocbuf in, out;
+	uint32_t type;
+	int r;
+
+	ocbuf_init(&in, OC_IPC_FRAME_MAX);
+	ocbuf_init(&out, OC_IPC_FRAME_MAX);
+	if ((r = oc_ca_open(cfg, &ca)) != OC_OK) {
+		error_fr(r, "CA not started");
+		goto out;
+	}
+	log_info("CA \"%s\" ready", ca->name);
+	for (;;) {
+		r = oc_frame_recv(fd, &type, &in);
+		if (r == OC_ERR_EOF) {
+			r = OC_OK;
+			break;
+		}
+		if (r != OC_OK) {
+			error_fr(r, "receiving a frame");
+			break;
+		}
+		if ((r = dispatch(ca, type, &in, &out)) != OC_OK) {
+			error_fr(r, "answering a frame");
+			break;
+		}
+		if ((r = oc_frame_send(fd, OC_CA_MSG_RESULT, &out)) != OC_OK) {
+			error_fr(r, "sending a result");
+			break;
+		}
+	}
+out:
+	ocbuf_free(&in);
+	ocbuf_free(&out);
+	oc_ca_close(ca);
+	return r;
+}
