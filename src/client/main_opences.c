@@ -1,10 +1,35 @@
+/* opences: the enrollment client (MS-XCEP + MS-WSTEP). See client.h. */
 #include <stdio.h>
+
+#include <curl/curl.h>
+
+#include "client/client.h"
+#include "common/log.h"
 
 int main(int argc, char **argv);
 
 int
 main(int argc, char **argv)
 {
-	fprintf(stderr, "opences: not yet\n");
-	return 1;
+	struct client_opts o;
+	int ex;
+
+	oc_log_init("opences", OC_LOG_WARN);
+	if (client_opts_parse(argc, argv, &o) != OC_OK)
+		return CLIENT_EXIT_ERROR;
+	if (o.help) {
+		client_opts_clear(&o);
+		return CLIENT_EXIT_OK;
+	}
+	if (o.verbose)
+		oc_log_set_level(OC_LOG_DEBUG);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "opences: libcurl initialisation failed\n");
+		client_opts_clear(&o);
+		return CLIENT_EXIT_ERROR;
+	}
+	ex = o.cmd == CLIENT_CMD_ENROLL ? client_run_enroll(&o) : client_run_policy(&o);
+	curl_global_cleanup();
+	client_opts_clear(&o);
+	return ex;
 }

@@ -1,0 +1,369 @@
+/* Command line of opences: `opences enroll ...`, `opences policy ...`, --help. */
+#include "client/client.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/limits.h"
+
+enum {
+	OPT_POLICY_URL = 256, OPT_AUTH, OPT_USER, OPT_PASSWORD_FILE, OPT_TEMPLATE,
+	OPT_CA_FILE, OPT_SUBJECT, OPT_DNS, OPT_KEY_OUT, OPT_CERT_OUT, OPT_TIMEOUT,
+	OPT_CONNECT_TIMEOUT, OPT_JSON, OPT_TLS_CERT, OPT_TLS_KEY,
+};
+
+static const struct option long_opts[] = {
+	{ "policy-url",      required_argument, NULL, OPT_POLICY_URL },
+	{ "auth",            required_argument, NULL, OPT_AUTH },
+	{ "user",            required_argument, NULL, OPT_USER },
+	{ "password-file",   required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "tls-cert",        required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key",         required_argument, NULL, OPT_TLS_KEY },
+	{ "template",        required_argument, NULL, OPT_TEMPLATE },
+	{ "ca-file",         required_argument, NULL, OPT_CA_FILE },
+	{ "subject",         required_argument, NULL, OPT_SUBJECT },
+	{ "dns",             required_argument, NULL, OPT_DNS },
+	{ "key-out",         required_argument, NULL, OPT_KEY_OUT },
+	{ "cert-out",        required_argument, NULL, OPT_CERT_OUT },
+	{ "timeout",         required_argument, NULL, OPT_TIMEOUT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "json",            no_argument,       NULL, OPT_JSON },
+	{ "verbose",         no_argument,       NULL, 'v' },
+	{ "help",            no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+uint32_t
+client_auth_from_name(const char *s)
+{
+	if (strcasecmp(s, "password") == 0 || strcasecmp(s, "usernamepassword") == 0)
+		return CLIENT_AUTH_PASSWORD;
+	if (strcasecmp(s, "kerberos") == 0)
+		return CLIENT_AUTH_KERBEROS;
+	if (strcasecmp(s, "certificate") == 0)
+		return CLIENT_AUTH_CERTIFICATE;
+	return 0;
+}
+
+const char *
+client_auth_name(uint32_t auth)
+{
+	switch (auth) {
+	case CLIENT_AUTH_ANONYMOUS:   return "anonymous";
+	case CLIENT_AUTH_KERBEROS:    return "kerberos";
+	case CLIENT_AUTH_PASSWORD:    return "password";
+	case CLIENT_AUTH_CERTIFICATE: return "certificate";
+	default:                      return "unknown";
+	}
+}
+
+void
+client_usage(enum client_cmd cmd, FILE *fp)
+{
+	static const char common[] =
+	    "  --policy-url URL        CEP (MS-XCEP) URL; repeat for replicas, tried in random order\n"
+	    "  --auth METHOD           password | kerberos | certificate\n"
+	    "  --user NAME             user name for --auth password (UPN or DOMAIN\\user)\n"
+	    "  --password-file FILE    file whose first line is the password (never on the command line)\n"
+	    "  --tls-cert FILE         client certificate (PEM) for --auth certificate\n"
+	    "  --tls-key FILE          its private key (PEM)\n"
+	    "  --ca-file CA.pem        CA bundle that signs the servers' TLS certificates\n"
+	    "  --timeout SECONDS       whole exchange timeout (default 30)\n"
+	    "  --connect-timeout SEC   connection timeout per URI (default 5)\n"
+	    "  -v, --verbose           log progress to stderr\n"
+	    "  -h, --help              this text\n";
+
+	switch (cmd) {
+	case CLIENT_CMD_ENROLL:
+		fprintf(fp,
+		    "usage: opences enroll --policy-url URL [--policy-url URL2 ...] --auth password\n"
+		    "           --user NAME --password-file FILE --template NAME --ca-file CA.pem\n"
+		    "           [--subject CN=...] [--dns NAME ...] --key-out KEY --cert-out CERT\n"
+		    "           [--timeout SECONDS] [--connect-timeout SECONDS] [-v]\n\n"
+		    "Fetch the enrollment policy, generate the key the template asks for, submit a\n"
+		    "PKCS#10 to the template's enrollment services and store key and certificate.\n\n"
+		    "%s"
+		    "  --template NAME         template common name (case-insensitive)\n"
+		    "  --subject DN            subject, e.g. CN=host.example.com,O=Example\n"
+		    "  --dns NAME              DNS name for the subjectAltName (repeatable)\n"
+		    "  --key-out FILE          private key output (PEM PKCS#8, mode 0600)\n"
+		    "  --cert-out FILE         certificate output (PEM)\n\n"
+		    "Exit status: 0 issued, 1 error, 2 denied, 3 template not offered,\n"
+		    "4 pending (RequestID printed), 5 no service reachable.\n", common);
+		break;
+	case CLIENT_CMD_POLICY:
+		fprintf(fp,
+		    "usage: opences policy --policy-url URL [--policy-url URL2 ...] --auth password\n"
+		    "           --user NAME --password-file FILE --ca-file CA.pem [--json] [-v]\n\n"
+		    "Print the templates the caller may enroll for and the enrollment service URIs.\n\n"
+		    "%s"
+		    "  --json                  machine-readable output\n", common);
+		break;
+	default:
+		fprintf(fp,
+		    "usage: opences COMMAND [OPTIONS]\n\n"
+		    "Commands:\n"
+		    "  enroll    request a certificate (MS-XCEP policy, then MS-WSTEP enrollment)\n"
+		    "  policy    show the templates and enrollment services offered to the caller\n\n"
+		    "Run `opences COMMAND --help` for the options of a command.\n");
+		break;
+	}
+}
+
+void
+client_opts_clear(struct client_opts *o)
+{
+	if (o == NULL)
+		return;
+	oc_strlist_free(&o->policy_urls);
+	oc_strlist_free(&o->dns);
+	free(o->user);
+	free(o->password_file);
+	free(o->tls_cert);
+	free(o->tls_key);
+	free(o->template_name);
+	free(o->ca_file);
+	free(o->subject);
+	free(o->key_out);
+	free(o->cert_out);
+	memset(o, 0, sizeof(*o));
+}
+
+static int
+parse_seconds(const char *s, long *v)
+{
+	char *end = NULL;
+	long x;
+
+	if (*s < '0' || *s > '9')
+		return OC_ERR_INVALID;
+	x = strtol(s, &end, 10);
+	if (*end != '\0' || x < 1 || x > 3600)
+		return OC_ERR_INVALID;
+	*v = x;
+	return OC_OK;
+}
+
+/* Set a single-valued string option; repeating it is a usage error. */
+static int
+set_once(char **dst, const char *val, const char *name)
+{
+	if (*dst != NULL) {
+		fprintf(stderr, "opences: --%s given twice\n", name);
+		return OC_ERR_INVALID;
+	}
+	if ((*dst = strdup(val)) == NULL)
+		return OC_ERR_NOMEM;
+	return OC_OK;
+}
+
+static int
+check_url(const char *u)
+{
+	if (strncasecmp(u, "https://", 8) != 0 || u[8] == '\0' || strlen(u) > 2048) {
+		fprintf(stderr, "opences: not an https:// URL: %s\n", u);
+		return OC_ERR_INVALID;
+	}
+	return OC_OK;
+}
+
+static int
+need(const void *v, const char *name)
+{
+	if (v == NULL) {
+		fprintf(stderr, "opences: --%s is required\n", name);
+		return OC_ERR_INVALID;
+	}
+	return OC_OK;
+}
+
+static int
+validate(struct client_opts *o)
+{
+	int r;
+
+	if (o->policy_urls.n == 0) {
+		fprintf(stderr, "opences: at least one --policy-url is required\n");
+		return OC_ERR_INVALID;
+	}
+	if (o->auth == 0) {
+		fprintf(stderr, "opences: --auth password|kerberos|certificate is required\n");
+		return OC_ERR_INVALID;
+	}
+	if (o->auth == CLIENT_AUTH_PASSWORD &&
+	    ((r = need(o->user, "user")) != OC_OK ||
+	    (r = need(o->password_file, "password-file")) != OC_OK))
+		return r;
+	if (o->auth == CLIENT_AUTH_CERTIFICATE && (r = need(o->tls_cert, "tls-cert")) != OC_OK)
+		return r;
+	if (o->user != NULL && strlen(o->user) > OC_USERNAME_MAX) {
+		fprintf(stderr, "opences: --user is too long\n");
+		return OC_ERR_INVALID;
+	}
+	if ((r = need(o->ca_file, "ca-file")) != OC_OK)
+		return r;
+	if (o->cmd == CLIENT_CMD_ENROLL) {
+		if ((r = need(o->template_name, "template")) != OC_OK ||
+		    (r = need(o->key_out, "key-out")) != OC_OK ||
+		    (r = need(o->cert_out, "cert-out")) != OC_OK)
+			return r;
+		if (strcmp(o->key_out, o->cert_out) == 0) {
+			fprintf(stderr, "opences: --key-out and --cert-out must differ\n");
+			return OC_ERR_INVALID;
+		}
+		if (o->subject != NULL && strlen(o->subject) > OC_SUBJECT_MAX) {
+			fprintf(stderr, "opences: --subject is too long\n");
+			return OC_ERR_INVALID;
+		}
+	}
+	if (o->timeout == 0)
+		o->timeout = OC_CLIENT_TIMEOUT_DEFAULT;
+	if (o->connect_timeout == 0)
+		o->connect_timeout = OC_CLIENT_CONNECT_TIMEOUT_DEFAULT;
+	return OC_OK;
+}
+
+int
+client_opts_parse(int argc, char **argv, struct client_opts *o)
+{
+	int c, r = OC_OK;
+
+	memset(o, 0, sizeof(*o));
+	if (argc < 2) {
+		client_usage(CLIENT_CMD_NONE, stderr);
+		return OC_ERR_INVALID;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		client_usage(CLIENT_CMD_NONE, stdout);
+		o->help = 1;
+		return OC_OK;
+	}
+	if (strcmp(argv[1], "enroll") == 0)
+		o->cmd = CLIENT_CMD_ENROLL;
+	else if (strcmp(argv[1], "policy") == 0)
+		o->cmd = CLIENT_CMD_POLICY;
+	else {
+		fprintf(stderr, "opences: unknown command '%s'\n", argv[1]);
+		client_usage(CLIENT_CMD_NONE, stderr);
+		return OC_ERR_INVALID;
+	}
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc - 1, argv + 1, "vh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_POLICY_URL:
+			if ((r = check_url(optarg)) != OC_OK)
+				goto out;
+			if (o->policy_urls.n >= OC_LIST_MAX) {
+				fprintf(stderr, "opences: too many --policy-url\n");
+				r = OC_ERR_INVALID;
+				goto out;
+			}
+			if (oc_strlist_contains(&o->policy_urls, optarg))
+				break;
+			if ((r = oc_strlist_add(&o->policy_urls, optarg)) != OC_OK)
+				goto out;
+			break;
+		case OPT_AUTH:
+			if ((o->auth = client_auth_from_name(optarg)) == 0) {
+				fprintf(stderr, "opences: unknown --auth '%s' "
+				    "(password, kerberos, certificate)\n", optarg);
+				r = OC_ERR_INVALID;
+				goto out;
+			}
+			break;
+		case OPT_USER:
+			r = set_once(&o->user, optarg, "user");
+			break;
+		case OPT_PASSWORD_FILE:
+			r = set_once(&o->password_file, optarg, "password-file");
+			break;
+		case OPT_TLS_CERT:
+			r = set_once(&o->tls_cert, optarg, "tls-cert");
+			break;
+		case OPT_TLS_KEY:
+			r = set_once(&o->tls_key, optarg, "tls-key");
+			break;
+		case OPT_TEMPLATE:
+			if (o->cmd != CLIENT_CMD_ENROLL)
+				goto not_here;
+			r = set_once(&o->template_name, optarg, "template");
+			break;
+		case OPT_CA_FILE:
+			r = set_once(&o->ca_file, optarg, "ca-file");
+			break;
+		case OPT_SUBJECT:
+			if (o->cmd != CLIENT_CMD_ENROLL)
+				goto not_here;
+			r = set_once(&o->subject, optarg, "subject");
+			break;
+		case OPT_DNS:
+			if (o->cmd != CLIENT_CMD_ENROLL)
+				goto not_here;
+			if (o->dns.n >= OC_SAN_MAX_ENTRIES || optarg[0] == '\0' ||
+			    strlen(optarg) > 253) {
+				fprintf(stderr, "opences: bad or too many --dns\n");
+				r = OC_ERR_INVALID;
+				goto out;
+			}
+			r = oc_strlist_add(&o->dns, optarg);
+			break;
+		case OPT_KEY_OUT:
+			if (o->cmd != CLIENT_CMD_ENROLL)
+				goto not_here;
+			r = set_once(&o->key_out, optarg, "key-out");
+			break;
+		case OPT_CERT_OUT:
+			if (o->cmd != CLIENT_CMD_ENROLL)
+				goto not_here;
+			r = set_once(&o->cert_out, optarg, "cert-out");
+			break;
+		case OPT_TIMEOUT:
+			if ((r = parse_seconds(optarg, &o->timeout)) != OC_OK)
+				fprintf(stderr, "opences: bad --timeout (1..3600)\n");
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			if ((r = parse_seconds(optarg, &o->connect_timeout)) != OC_OK)
+				fprintf(stderr, "opences: bad --connect-timeout (1..3600)\n");
+			break;
+		case OPT_JSON:
+			if (o->cmd != CLIENT_CMD_POLICY)
+				goto not_here;
+			o->json = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			client_usage(o->cmd, stdout);
+			o->help = 1;
+			r = OC_OK;
+			goto out;
+		default:
+			goto bad;
+		}
+		if (r != OC_OK)
+			goto out;
+	}
+	if (optind < argc - 1) {
+		fprintf(stderr, "opences: unexpected argument '%s'\n", argv[optind + 1]);
+		goto bad;
+	}
+	r = validate(o);
+	goto out;
+not_here:
+	fprintf(stderr, "opences: that option is not valid for `opences %s`\n",
+	    o->cmd == CLIENT_CMD_ENROLL ? "enroll" : "policy");
+bad:
+	fprintf(stderr, "opences: run `opences %s --help` for usage\n",
+	    o->cmd == CLIENT_CMD_ENROLL ? "enroll" : "policy");
+	r = OC_ERR_INVALID;
+out:
+	if (r != OC_OK)
+		client_opts_clear(o);
+	return r;
+}
