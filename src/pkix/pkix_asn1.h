@@ -29,9 +29,9 @@ typedef struct {
 } OC_TEMPLATE_V2;
 DECLARE_ASN1_FUNCTIONS(OC_TEMPLATE_V2)
 
-/* SEQUENCE { DirectoryString } (MS-WCCE text form of the 20.2 value) */
+/* SEQUENCE { string } (MS-WCCE text form of the 20.2 value) */
 typedef struct {
-	ASN1_STRING *name;
+	ASN1_TYPE *name;
 } OC_TEMPLATE_V1_SEQ;
 DECLARE_ASN1_FUNCTIONS(OC_TEMPLATE_V1_SEQ)
 

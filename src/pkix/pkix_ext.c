@@ -103,11 +103,11 @@ out:
 int
 pkix_template_v1_decode(const uint8_t *der, size_t len, char **name)
 {
-	ASN1_STRING *s = NULL;
+	ASN1_TYPE *any = NULL;
 	OC_TEMPLATE_V1_SEQ *seq = NULL;
-	const ASN1_STRING *str;
+	const ASN1_TYPE *t;
 	char *txt = NULL;
-	int r, type;
+	int r;
 
 	*name = NULL;
 	if (len > OC_CERT_DER_MAX)
@@ -116,19 +116,20 @@ pkix_template_v1_decode(const uint8_t *der, size_t len, char **name)
 		if ((r = pkix_d2i(ASN1_ITEM_rptr(OC_TEMPLATE_V1_SEQ), der, len,
 		    (void **)&seq)) != OC_OK)
 			goto out;
-		str = seq->name;
+		t = seq->name;
 	} else {
-		if ((r = pkix_d2i(ASN1_ITEM_rptr(DIRECTORYSTRING), der, len,
-		    (void **)&s)) != OC_OK)
+		if ((r = pkix_d2i(ASN1_ITEM_rptr(ASN1_ANY), der, len,
+		    (void **)&any)) != OC_OK)
 			goto out;
-		str = s;
+		t = any;
 	}
-	type = ASN1_STRING_type(str);
-	if (type != V_ASN1_BMPSTRING && type != V_ASN1_UTF8STRING) {
+	/* BMPString (what Windows writes) or UTF8String (MS-WCCE text) */
+	if (t->type != V_ASN1_BMPSTRING && t->type != V_ASN1_UTF8STRING) {
 		r = OC_ERR_PARSE;
 		goto out;
 	}
-	if ((r = pkix_string_to_utf8(str, OC_TEMPLATE_NAME_MAX, &txt)) != OC_OK)
+	if ((r = pkix_string_to_utf8(t->value.asn1_string, OC_TEMPLATE_NAME_MAX,
+	    &txt)) != OC_OK)
 		goto out;
 	if (*txt == '\0') {
 		r = OC_ERR_PARSE;
@@ -138,7 +139,7 @@ pkix_template_v1_decode(const uint8_t *der, size_t len, char **name)
 	txt = NULL;
 out:
 	free(txt);
-	ASN1_STRING_free(s);
+	ASN1_TYPE_free(any);
 	OC_TEMPLATE_V1_SEQ_free(seq);
 	return r;
 }
