@@ -212,8 +212,11 @@ http_pool_push(struct oc_http_server *srv, struct http_job *job)
 	int r = OC_ERR_UNAVAILABLE;
 
 	pthread_mutex_lock(&srv->mu);
-	/* Every worker busy and queue_max waiting already: refuse. */
-	if (srv->nqueued >= (size_t)srv->cfg.queue_max)
+	/*
+	 * Every worker busy and queue_max waiting already: refuse. Jobs not yet
+	 * picked up by an idle worker do not count against queue_max.
+	 */
+	if (srv->nqueued >= srv->nthreads - srv->nbusy + (size_t)srv->cfg.queue_max)
 		goto out;
 	job->next = NULL;
 	if (srv->qtail != NULL)

@@ -160,9 +160,11 @@ http_done_cb(evutil_socket_t fd, short what, void *arg)
 		job->next = NULL;
 		if (job->ev == NULL) {
 			/* libevent freed the request with its connection */
+			log_debug("%s: peer gone, reply dropped", job->peer);
 			http_job_finish(job);
 		} else if (evhttp_request_get_connection(job->ev) == NULL) {
 			/* peer gone, request detached and left to us */
+			log_debug("%s: peer gone (detached), reply dropped", job->peer);
 			evhttp_request_free(job->ev);
 			job->ev = NULL;
 			http_job_finish(job);
@@ -186,6 +188,7 @@ http_conn_close_cb(struct evhttp_connection *evcon, void *arg)
 	if (job->ev == NULL || evhttp_request_get_connection(job->ev) != evcon)
 		return;         /* detached: still ours, freed when the job is done */
 	/* libevent frees the request with the connection */
+	log_debug("%s: connection closed with a request in flight", job->peer);
 	job->ev = NULL;
 	if (job->sending)
 		http_job_finish(job);   /* no completion callback will come */
