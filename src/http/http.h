@@ -33,7 +33,10 @@ struct oc_http_request {
 	size_t nheaders;
 	const char *peer;           /* "127.0.0.1:port" */
 	X509 *peer_cert;            /* TLS client certificate if one was sent (borrowed) */
-	const uint8_t *tls_server_end_point; /* RFC 5929 channel binding data */
+	/* RFC 5929 tls-server-end-point channel binding data: the hash of the
+	 * listener's certificate only (GSS application data is
+	 * "tls-server-end-point:" || this); NULL/0 when undefined (Ed25519). */
+	const uint8_t *tls_server_end_point;
 	size_t tls_server_end_point_len;
 	int listener_index;         /* which configured listener accepted it */
 };

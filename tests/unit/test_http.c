@@ -646,6 +646,31 @@ test_client_disconnect(void **state)
 	pthread_mutex_unlock(&ts.mu);
 }
 
+/* At max_connections the server stops accepting until one closes. */
+static void
+test_max_connections(void **state)
+{
+	struct oc_http_config cfg = { .max_connections = 2 };
+	struct tsrv t;
+	SSL_CTX *ctx[2];
+	SSL *ssl[2];
+	char *out = NULL;
+
+	tsrv_start(&t, &cfg);
+	assert_true(tls_probe(t.port[0], TLS1_2_VERSION, 0, &ssl[0], &ctx[0]));
+	assert_true(tls_probe(t.port[1], TLS1_2_VERSION, 0, &ssl[1], &ctx[1]));
+	/* the cap is for the whole server: neither listener answers now */
+	assert_int_equal(run(&out, CURL " --max-time 1 'https://127.0.0.1:%d/info'",
+	    t.port[0]), 28);
+	free(out);
+	tls_close(ssl[0], ctx[0]);
+	assert_int_equal(run(&out, CURL " 'https://127.0.0.1:%d/info'", t.port[0]), 0);
+	assert_string_equal(out, "GET|/info|-|0|-|peer-ok");
+	free(out);
+	tls_close(ssl[1], ctx[1]);
+	tsrv_stop(&t);
+}
+
 /* oc_http_server_stop() while a slow request runs: its reply still arrives. */
 static void
 test_stop_drains(void **state)
@@ -729,6 +754,7 @@ main(void)
 		cmocka_unit_test(test_client_cert),
 		cmocka_unit_test(test_channel_binding),
 		cmocka_unit_test(test_client_disconnect),
+		cmocka_unit_test(test_max_connections),
 		cmocka_unit_test(test_stop_drains),
 	};
 
