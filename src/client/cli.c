@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "common/limits.h"
+#include "pkix/pkix.h"
 
 enum {
 	OPT_POLICY_URL = 256, OPT_AUTH, OPT_USER, OPT_PASSWORD_FILE, OPT_TEMPLATE,
@@ -214,9 +215,15 @@ validate(struct client_opts *o)
 			fprintf(stderr, "opences: --key-out and --cert-out must differ\n");
 			return OC_ERR_INVALID;
 		}
-		if (o->subject != NULL && strlen(o->subject) > OC_SUBJECT_MAX) {
-			fprintf(stderr, "opences: --subject is too long\n");
-			return OC_ERR_INVALID;
+		if (o->subject != NULL) {
+			X509_NAME *nm = NULL;
+			if (strlen(o->subject) > OC_SUBJECT_MAX ||
+			    pkix_name_parse(o->subject, &nm) != OC_OK) {
+				fprintf(stderr, "opences: bad --subject '%s' (want e.g. "
+				    "CN=host.example.com,O=Example)\n", o->subject);
+				return OC_ERR_INVALID;
+			}
+			X509_NAME_free(nm);
 		}
 	}
 	if (o->timeout == 0)
@@ -251,7 +258,7 @@ client_opts_parse(int argc, char **argv, struct client_opts *o)
 		client_usage(CLIENT_CMD_NONE, stderr);
 		return OC_ERR_INVALID;
 	}
-	optind = 1;
+	optind = 0;     /* glibc: full re-initialisation (tests parse many times) */
 	opterr = 1;
 	while ((c = getopt_long(argc - 1, argv + 1, "vh", long_opts, NULL)) != -1) {
 		switch (c) {

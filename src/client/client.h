@@ -303,6 +303,16 @@ enum client_verdict {
 enum client_verdict client_classify(long status, const uint8_t *body, size_t len);
 
 /*
+ * POST and decide (logs each step with the URL, never the body). OC_OK: resp
+ * holds an answer to parse (caller frees). OC_ERR_UNAVAILABLE: connection
+ * failure, timeout or 5xx without a SOAP fault: try the next URI.
+ * OC_ERR_AUTH: 401/403 without a fault. OC_ERR_PARSE: another status without
+ * a fault. Other errors: local trouble (OC_ERR_CONFIG for bad CA/cert files).
+ */
+int client_exchange(struct client_http *h, const char *url, const uint8_t *body,
+    size_t len, struct client_http_resp *resp) OC_WUR;
+
+/*
  * Failover: call attempt(ctx, urls[i]) in order until it returns something
  * else than OC_ERR_UNAVAILABLE. Returns that result (and *used = i), or
  * OC_ERR_UNAVAILABLE when every URL was unavailable (or n == 0).

@@ -77,44 +77,6 @@ flow_user(const struct flow *f)
 	return f->o->auth == CLIENT_AUTH_PASSWORD ? f->o->user : NULL;
 }
 
-/*
- * POST body to url and decide. OC_OK: resp holds an answer to parse.
- * OC_ERR_UNAVAILABLE: try the next URI. OC_ERR_AUTH: 401/403 without a fault.
- * OC_ERR_PARSE: another HTTP status without a fault.
- */
-static int
-exchange(struct flow *f, const char *url, const struct ocbuf *body,
-    struct client_http_resp *resp)
-{
-	int r;
-
-	log_info("POST %s (%zu bytes)", url, ocbuf_avail(body));
-	r = client_http_post(&f->http, url, ocbuf_ptr(body), ocbuf_avail(body), resp);
-	if (r == OC_ERR_UNAVAILABLE) {
-		log_warn("%s: %s; trying the next URI", url, f->http.errbuf);
-		return r;
-	}
-	if (r != OC_OK) {
-		fprintf(stderr, "opences: %s: %s (%s)\n", url, oc_strerror(r), f->http.errbuf);
-		return r;
-	}
-	log_info("%s: HTTP %ld, %zu bytes", url, resp->status, ocbuf_avail(&resp->body));
-	switch (client_classify(resp->status, ocbuf_ptr(&resp->body), ocbuf_avail(&resp->body))) {
-	case CLIENT_ANSWER:
-		return OC_OK;
-	case CLIENT_NEXT:
-		log_warn("%s: HTTP %ld without a SOAP fault; trying the next URI", url,
-		    resp->status);
-		client_http_resp_free(resp);
-		return OC_ERR_UNAVAILABLE;
-	default:
-		fprintf(stderr, "opences: %s: HTTP %ld\n", url, resp->status);
-		r = resp->status == 401 || resp->status == 403 ? OC_ERR_AUTH : OC_ERR_PARSE;
-		client_http_resp_free(resp);
-		return r;
-	}
-}
-
 static int
 policy_attempt(void *ctx, const char *url)
 {
@@ -133,7 +95,7 @@ policy_attempt(void *ctx, const char *url)
 		error_fr(r, "GetPolicies request");
 		goto out;
 	}
-	if ((r = exchange(f, url, &req, &resp)) != OC_OK)
+	if ((r = client_exchange(&f->http, url, ocbuf_ptr(&req), ocbuf_avail(&req), &resp)) != OC_OK)
 		goto out;
 	if ((r = client_policy_parse(ocbuf_ptr(&resp.body), ocbuf_avail(&resp.body),
 	    &f->pol)) != OC_OK)
@@ -246,7 +208,7 @@ rst_attempt(void *ctx, const char *url)
 		error_fr(r, "RST request");
 		goto out;
 	}
-	if ((r = exchange(f, url, &req, &resp)) != OC_OK)
+	if ((r = client_exchange(&f->http, url, ocbuf_ptr(&req), ocbuf_avail(&req), &resp)) != OC_OK)
 		goto out;
 	if ((r = client_rstrc_parse(ocbuf_ptr(&resp.body), ocbuf_avail(&resp.body),
 	    &f->rstrc)) != OC_OK)
@@ -293,8 +255,7 @@ write_key(const char *path, EVP_PKEY *key)
 		return r;
 	}
 	r = client_write_file(path, pem, strlen(pem), 0600);
-	OPENSSL_cleanse(pem, strlen(pem));
-	free(pem);
+	oc_free_secret(pem);
 	if (r != OC_OK)
 		fprintf(stderr, "opences: cannot write the key to %s\n", path);
 	return r;

@@ -254,6 +254,40 @@ client_classify(long status, const uint8_t *body, size_t len)
 }
 
 int
+client_exchange(struct client_http *h, const char *url, const uint8_t *body, size_t len,
+    struct client_http_resp *resp)
+{
+	int r;
+
+	log_info("POST %s (%zu bytes)", url, len);
+	r = client_http_post(h, url, body, len, resp);
+	if (r == OC_ERR_UNAVAILABLE) {
+		log_warn("%s: %s; trying the next URI", url, h->errbuf);
+		return r;
+	}
+	if (r != OC_OK) {
+		log_error("%s: %s (%s)", url, oc_strerror(r), h->errbuf);
+		return r;
+	}
+	log_info("%s: HTTP %ld, %zu bytes", url, resp->status, ocbuf_avail(&resp->body));
+	switch (client_classify(resp->status, ocbuf_ptr(&resp->body), ocbuf_avail(&resp->body))) {
+	case CLIENT_ANSWER:
+		return OC_OK;
+	case CLIENT_NEXT:
+		log_warn("%s: HTTP %ld without a SOAP fault; trying the next URI", url,
+		    resp->status);
+		r = OC_ERR_UNAVAILABLE;
+		break;
+	default:
+		log_error("%s: HTTP %ld without a SOAP fault", url, resp->status);
+		r = resp->status == 401 || resp->status == 403 ? OC_ERR_AUTH : OC_ERR_PARSE;
+		break;
+	}
+	client_http_resp_free(resp);
+	return r;
+}
+
+int
 client_failover(const char *const *urls, size_t n, client_attempt_fn attempt, void *ctx,
     size_t *used)
 {
