@@ -459,7 +459,7 @@ xcep_full(struct xw *w, struct xcep_ctx *c)
 		if (ca->cert_der == NULL || ca->cert_der_len == 0)
 			c->ca_ok[i] = 0;
 		if (!c->ca_ok[i])
-			log_warn("CA %s not published: no certificate or no usable CES URI",
+			log_debug("CA %s not published: no certificate or no usable CES URI",
 			    ca->name != NULL ? ca->name : "?");
 	}
 
