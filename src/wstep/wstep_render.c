@@ -119,7 +119,7 @@ put_rstr_tail(struct ocbuf *out, uint32_t request_id)
 }
 
 static int
-check_common(struct ocbuf *out, const uint8_t *cmc, size_t cmc_len, const char *disposition)
+check_common(struct ocbuf *out, const uint8_t *cmc, size_t cmc_len)
 {
 	if (out == NULL || (cmc == NULL && cmc_len > 0))
 		return OC_ERR_INVALID;
@@ -136,7 +136,7 @@ oc_wstep_render_issued(struct ocbuf *out, const char *relates_to, uint32_t reque
 	size_t start;
 	int r;
 
-	if ((r = check_common(out, cmc, cmc_len, disposition)) != OC_OK)
+	if ((r = check_common(out, cmc, cmc_len)) != OC_OK)
 		return r;
 	if (cert == NULL || cert_len == 0)
 		return OC_ERR_INVALID;
@@ -163,7 +163,7 @@ oc_wstep_render_pending(struct ocbuf *out, const char *relates_to, uint32_t requ
 	size_t start;
 	int r;
 
-	if ((r = check_common(out, cmc, cmc_len, disposition)) != OC_OK)
+	if ((r = check_common(out, cmc, cmc_len)) != OC_OK)
 		return r;
 	if (endpoint_uri == NULL || *endpoint_uri == '\0')
 		return OC_ERR_INVALID;
