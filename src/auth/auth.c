@@ -1,0 +1,389 @@
+/*
+ * Username/password authentication against the embedded directory's
+ * yescrypt verifiers, with a bounded, short-lived cache of verified
+ * credentials.
+ *
+ * The cache never holds a password: an entry is
+ *   HMAC-SHA256(process key, login || 0x00 || password),
+ *   the canonical account name,
+ *   SHA-256 of the verifier it was checked against,
+ *   and an expiry.
+ * A hit still reads the account (attributes, groups, current verifier) from
+ * the directory; a changed verifier (password change) or a different
+ * account behind the login is a miss. Unknown users and accounts without a
+ * verifier cost one yescrypt computation like everybody else.
+ */
+#include "auth/auth.h"
+
+#include <crypt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "common/limits.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#define AUTH_MAC_LEN 32
+
+struct auth_entry {
+	uint8_t mac[AUTH_MAC_LEN];
+	uint8_t vhash[AUTH_MAC_LEN];
+	char name[OC_NAME_MAX + 1];
+	time_t expires;         /* CLOCK_MONOTONIC seconds; 0 = free slot */
+	time_t added;
+};
+
+/* One read-only directory handle per thread. */
+struct auth_dirh {
+	struct oc_auth *a;
+	struct oc_directory *dir;
+	struct auth_dirh *next, *prev;
+};
+
+struct oc_auth {
+	char *dir_path;
+	uint8_t key[32];
+	char *dummy_verifier;
+	pthread_key_t tkey;
+	int tkey_ok;
+	pthread_mutex_t mu;     /* cache, stats, handle list */
+	struct auth_entry *cache;
+	size_t ncache;
+	struct auth_dirh *handles;
+	struct oc_auth_stats st;
+};
+
+static time_t
+auth_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* ---- per-thread directory handles --------------------------------------- */
+
+static void
+auth_dirh_destroy(void *p)
+{
+	struct auth_dirh *h = p;
+	struct oc_auth *a;
+
+	if (h == NULL)
+		return;
+	a = h->a;
+	pthread_mutex_lock(&a->mu);
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		a->handles = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&a->mu);
+	oc_dir_close(h->dir);
+	free(h);
+}
+
+static int
+auth_dir(struct oc_auth *a, struct oc_directory **dirp)
+{
+	struct auth_dirh *h;
+	int r;
+
+	*dirp = NULL;
+	if ((h = pthread_getspecific(a->tkey)) != NULL) {
+		*dirp = h->dir;
+		return OC_OK;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return OC_ERR_NOMEM;
+	h->a = a;
+	if ((r = oc_dir_open_ro(a->dir_path, &h->dir)) != OC_OK) {
+		error_fr(r, "cannot open the directory");
+		free(h);
+		return OC_ERR_UNAVAILABLE;     /* not a verdict on the caller */
+	}
+	if (pthread_setspecific(a->tkey, h) != 0) {
+		oc_dir_close(h->dir);
+		free(h);
+		return OC_ERR_INTERNAL;
+	}
+	pthread_mutex_lock(&a->mu);
+	h->next = a->handles;
+	if (h->next != NULL)
+		h->next->prev = h;
+	a->handles = h;
+	pthread_mutex_unlock(&a->mu);
+	*dirp = h->dir;
+	return OC_OK;
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+int
+oc_auth_new(const char *dir_path, struct oc_auth **ap)
+{
+	struct oc_auth *a = NULL;
+	uint8_t rnd[24];
+	char *dummy_pw = NULL;
+	int r = OC_ERR_INVALID;
+
+	*ap = NULL;
+	if (dir_path == NULL)
+		goto out;
+	r = OC_ERR_NOMEM;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		goto out;
+	if (pthread_mutex_init(&a->mu, NULL) != 0) {
+		free(a);
+		a = NULL;
+		r = OC_ERR_INTERNAL;
+		goto out;
+	}
+	if ((a->dir_path = strdup(dir_path)) == NULL ||
+	    (a->cache = calloc(OC_AUTH_CACHE_ENTRIES, sizeof(*a->cache))) == NULL)
+		goto out;
+	a->ncache = OC_AUTH_CACHE_ENTRIES;
+	r = OC_ERR_INTERNAL;
+	if (pthread_key_create(&a->tkey, auth_dirh_destroy) != 0)
+		goto out;
+	a->tkey_ok = 1;
+	r = OC_ERR_CRYPTO;
+	if (RAND_bytes(a->key, sizeof(a->key)) != 1 || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		goto out;
+	/* a verifier nobody knows the password of, same cost as real ones */
+	if ((r = oc_b64_encode(rnd, sizeof(rnd), &dummy_pw)) != OC_OK ||
+	    (r = oc_dir_hash_password(dummy_pw, &a->dummy_verifier)) != OC_OK)
+		goto out;
+	*ap = a;
+	a = NULL;
+	r = OC_OK;
+out:
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	oc_free_secret(dummy_pw);
+	oc_auth_free(a);
+	return r;
+}
+
+void
+oc_auth_free(struct oc_auth *a)
+{
+	struct auth_dirh *h, *next;
+
+	if (a == NULL)
+		return;
+	if (a->tkey_ok)
+		pthread_key_delete(a->tkey);    /* no destructor runs from here on */
+	for (h = a->handles; h != NULL; h = next) {
+		next = h->next;
+		oc_dir_close(h->dir);
+		free(h);
+	}
+	if (a->cache != NULL) {
+		OPENSSL_cleanse(a->cache, a->ncache * sizeof(*a->cache));
+		free(a->cache);
+	}
+	oc_free_secret(a->dummy_verifier);
+	OPENSSL_cleanse(a->key, sizeof(a->key));
+	free(a->dir_path);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}
+
+void
+oc_auth_get_stats(struct oc_auth *a, struct oc_auth_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->mu);
+	*st = a->st;
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* ---- cache ---------------------------------------------------------------- */
+
+static int
+auth_mac(struct oc_auth *a, const char *login, size_t llen, const char *password,
+    size_t plen, uint8_t *mac)
+{
+	uint8_t msg[OC_USERNAME_MAX + 1 + OC_PASSWORD_MAX];
+	unsigned int maclen = 0;
+	int ok;
+
+	memcpy(msg, login, llen);
+	msg[llen] = 0x00;
+	memcpy(msg + llen + 1, password, plen);
+	ok = HMAC(EVP_sha256(), a->key, (int)sizeof(a->key), msg, llen + 1 + plen,
+	    mac, &maclen) != NULL && maclen == AUTH_MAC_LEN;
+	OPENSSL_cleanse(msg, sizeof(msg));
+	return ok ? OC_OK : OC_ERR_CRYPTO;
+}
+
+/* 1 when mac is cached, unexpired, for name, checked against vhash. */
+static int
+auth_cache_hit(struct oc_auth *a, const uint8_t *mac, const char *name,
+    const uint8_t *vhash)
+{
+	time_t now = auth_now();
+	size_t i;
+	int hit = 0;
+
+	pthread_mutex_lock(&a->mu);
+	for (i = 0; i < a->ncache; i++) {
+		struct auth_entry *e = &a->cache[i];
+
+		if (e->expires == 0 || CRYPTO_memcmp(e->mac, mac, AUTH_MAC_LEN) != 0)
+			continue;
+		if (e->expires > now && strcmp(e->name, name) == 0 &&
+		    CRYPTO_memcmp(e->vhash, vhash, AUTH_MAC_LEN) == 0) {
+			hit = 1;
+			a->st.cache_hits++;
+		} else {
+			/* expired, or the password / account changed */
+			OPENSSL_cleanse(e, sizeof(*e));
+		}
+		break;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return hit;
+}
+
+static void
+auth_cache_put(struct oc_auth *a, const uint8_t *mac, const char *name,
+    const uint8_t *vhash)
+{
+	struct auth_entry *e, *slot = NULL;
+	time_t now = auth_now();
+	size_t i;
+
+	if (strlen(name) > OC_NAME_MAX)
+		return;
+	pthread_mutex_lock(&a->mu);
+	for (i = 0; i < a->ncache; i++) {
+		e = &a->cache[i];
+		if (e->expires != 0 && CRYPTO_memcmp(e->mac, mac, AUTH_MAC_LEN) == 0) {
+			slot = e;               /* same credentials: refresh */
+			break;
+		}
+		if (e->expires <= now) {        /* free or expired */
+			if (slot == NULL || slot->expires > now)
+				slot = e;
+		} else if (slot == NULL || (slot->expires > now && e->added < slot->added)) {
+			slot = e;               /* oldest so far */
+		}
+	}
+	OPENSSL_cleanse(slot, sizeof(*slot));
+	memcpy(slot->mac, mac, AUTH_MAC_LEN);
+	memcpy(slot->vhash, vhash, AUTH_MAC_LEN);
+	strcpy(slot->name, name);
+	slot->added = now;
+	slot->expires = now + OC_AUTH_CACHE_TTL_SECONDS;
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* ---- verification --------------------------------------------------------- */
+
+/* Full yescrypt check; 1 when the password matches the verifier. */
+static int
+auth_crypt_check(struct oc_auth *a, const char *password, const char *verifier)
+{
+	struct crypt_data *cd = NULL;
+	const char *h;
+	size_t vlen = strlen(verifier);
+	int ok = 0;
+
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return 0;
+	h = crypt_rn(password, verifier, cd, (int)sizeof(*cd));
+	ok = h != NULL && h[0] != '*' && strlen(h) == vlen &&
+	    CRYPTO_memcmp(h, verifier, vlen) == 0;
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	free(cd);
+	pthread_mutex_lock(&a->mu);
+	a->st.hashes++;
+	pthread_mutex_unlock(&a->mu);
+	return ok;
+}
+
+static void
+auth_failed(struct oc_auth *a)
+{
+	pthread_mutex_lock(&a->mu);
+	a->st.failures++;
+	pthread_mutex_unlock(&a->mu);
+}
+
+int
+oc_auth_password(struct oc_auth *a, const char *login, const char *password,
+    struct oc_identity *id)
+{
+	struct oc_identity found = { 0 };
+	struct oc_directory *dir = NULL;
+	uint8_t mac[AUTH_MAC_LEN], vhash[AUTH_MAC_LEN];
+	unsigned int vhlen = 0;
+	char *verifier = NULL;
+	size_t llen, plen;
+	int r;
+
+	if (id != NULL)
+		memset(id, 0, sizeof(*id));
+	if (a == NULL || id == NULL)
+		return OC_ERR_INVALID;
+	r = OC_ERR_AUTH;
+	if (login == NULL || password == NULL)
+		goto fail;
+	llen = strnlen(login, OC_USERNAME_MAX + 1);
+	plen = strnlen(password, OC_PASSWORD_MAX + 1);
+	if (llen == 0 || llen > OC_USERNAME_MAX || plen == 0 || plen > OC_PASSWORD_MAX)
+		goto fail;      /* nothing to look up: no hash to hide */
+	log_debug("password check for login %s", login);
+	if ((r = auth_dir(a, &dir)) != OC_OK)
+		goto out;
+	if ((r = auth_mac(a, login, llen, password, plen, mac)) != OC_OK)
+		goto out;
+
+	r = oc_dir_account_lookup_login(dir, login, &found);
+	if (r == OC_OK)
+		r = oc_dir_account_verifier(dir, found.name, &verifier);
+	if (r == OC_ERR_NOT_FOUND) {
+		/* unknown user or no password login: same cost, same answer */
+		(void)auth_crypt_check(a, password, a->dummy_verifier);
+		r = OC_ERR_AUTH;
+		goto fail;
+	}
+	if (r != OC_OK)
+		goto out;       /* directory trouble, not a verdict */
+	if (!EVP_Digest(verifier, strlen(verifier), vhash, &vhlen, EVP_sha256(), NULL)) {
+		r = OC_ERR_CRYPTO;
+		goto out;
+	}
+	if (!auth_cache_hit(a, mac, found.name, vhash)) {
+		if (!auth_crypt_check(a, password, verifier)) {
+			r = OC_ERR_AUTH;
+			goto fail;
+		}
+		auth_cache_put(a, mac, found.name, vhash);
+	}
+	found.auth_type = OC_AUTH_PASSWORD;
+	*id = found;
+	memset(&found, 0, sizeof(found));
+	r = OC_OK;
+	goto out;
+fail:
+	auth_failed(a);
+out:
+	oc_identity_clear(&found);
+	oc_free_secret(verifier);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	OPENSSL_cleanse(vhash, sizeof(vhash));
+	return r;
+}
