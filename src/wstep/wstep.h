@@ -37,14 +37,25 @@ struct oc_wstep_request {
 };
 
 /*
- * Parse {wst}RequestSecurityToken from msg->payload. Errors:
+ * Parse {wst}RequestSecurityToken from msg->payload (req need not be
+ * initialised; on error it is left cleared). Errors:
  * OC_ERR_SOAP_ACTION (action not RST/wstep or KET), OC_ERR_SOAP_BODY (not an
- * RST, RequestType missing/unknown, Issue without a token, Query without a
- * RequestID), OC_ERR_BASE64 (token not base64), OC_ERR_LIMIT (token too large).
+ * RST, RequestType missing/nil/unknown or not matching the action, TokenType
+ * not X509v3, EncodingType not base64binary, Issue without a token, Query
+ * without a decimal 0..4294967295 RequestID, KET without RequestKET),
+ * OC_ERR_BASE64 (token not base64), OC_ERR_LIMIT (token, template hint or
+ * context too large). AdditionalContext items whose name holds ':' or whose
+ * name/value hold control characters are skipped.
  */
 int oc_wstep_parse_request(const struct oc_soap_msg *msg, struct oc_wstep_request *req) OC_WUR;
 void oc_wstep_request_clear(struct oc_wstep_request *req);
 
+/*
+ * Renderers append one complete envelope to out, or nothing on error.
+ * relates_to NULL => no a:RelatesTo. cmc may be NULL (no outer CMC BST).
+ * disposition/reason NULL => default text; CA text is cut at
+ * OC_DISPOSITION_MAX bytes and control characters are replaced.
+ */
 /* Issued: RSTRC with TokenType, DispositionMessage, CMC BST, RequestedSecurityToken, RequestID. */
 int oc_wstep_render_issued(struct ocbuf *out, const char *relates_to, uint32_t request_id,
     const uint8_t *cert, size_t cert_len, const uint8_t *cmc, size_t cmc_len,
@@ -55,8 +66,8 @@ int oc_wstep_render_pending(struct ocbuf *out, const char *relates_to, uint32_t 
     const char *disposition) OC_WUR;
 /*
  * Fault with CertificateEnrollmentWSDetail (BinaryResponse, ErrorCode as signed
- * decimal, InvalidRequest, RequestID; nil where absent). request_id 0 => nil.
- * code is "s:Receiver" or "s:Sender".
+ * decimal, InvalidRequest, RequestID; nil where absent). request_id 0 => nil,
+ * hresult 0 => nil. code is "s:Receiver" (also when NULL) or "s:Sender".
  */
 int oc_wstep_render_fault(struct ocbuf *out, const char *relates_to, const char *code,
     const char *reason, uint32_t hresult, int invalid_request, uint32_t request_id,

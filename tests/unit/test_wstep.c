@@ -166,6 +166,7 @@ static const struct var_case var_cases[] = {
 	{ "wrong TokenType", ENV(RSTA, RST("<TokenType>urn:x</TokenType>" RT(RT_ISSUE) BST(TOK))),
 	  OC_ERR_SOAP_BODY, 0, 0, 0 },
 	{ "no TokenType", ENV(RSTA, RST(RT(RT_ISSUE) BST(TOK))), OC_OK, OC_WSTEP_ISSUE, 0, 0 },
+	{ "empty Body", ENV(RSTA, ""), OC_ERR_SOAP_BODY, 0, 0, 0 },
 	{ "payload is not an RST",
 	  ENV(RSTA, "<RequestSecurityTokenResponse xmlns=\"http://docs.oasis-open.org/ws-sx/ws-trust/200512\">"
 	  RT(RT_ISSUE) BST(TOK) "</RequestSecurityTokenResponse>"), OC_ERR_SOAP_BODY, 0, 0, 0 },
