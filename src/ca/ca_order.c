@@ -530,6 +530,8 @@ oc_ca_process_order(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_
 	res->request_id = id;
 	if ((r = decide(ca, o, &s)) < 0)
 		goto fail;
+	if (s.tmpl != NULL && oc_store_request_set_template(ca->store, id, s.tmpl->cn) != OC_OK)
+		log_error("request %u: template not recorded", id);
 	if (r == 0) {
 		in = (struct ca_issue_input){ s.tmpl, &s.requester, &s.ri };
 		if ((r = ca_build_names(&in, &subject, &san, &s.d)) < 0)

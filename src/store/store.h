@@ -57,6 +57,9 @@ void oc_store_close(struct oc_store *s);
  */
 int oc_store_request_new(struct oc_store *s, const char *requester, const char *template_name,
     const uint8_t *der, size_t der_len, uint32_t *request_id) OC_WUR;
+/* Set the template a request was identified with (the CA decides it after recording). */
+int oc_store_request_set_template(struct oc_store *s, uint32_t request_id,
+    const char *template_name) OC_WUR;
 /* Record a decision without a certificate (denied, failed, still pending). */
 int oc_store_request_resolve(struct oc_store *s, uint32_t request_id, int status,
     uint32_t hresult, const char *disposition) OC_WUR;

@@ -208,6 +208,33 @@ out:
 	return r;
 }
 
+int
+oc_store_request_set_template(struct oc_store *s, uint32_t request_id, const char *template_name)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (s == NULL || request_id == 0 || template_name == NULL)
+		return OC_ERR_INVALID;
+	if ((r = store_prepare(s, "UPDATE requests SET template = ? WHERE request_id = ?",
+	    &st)) != OC_OK)
+		return r;
+	if ((r = bind_text(st, 1, template_name)) != OC_OK ||
+	    sqlite3_bind_int64(st, 2, request_id) != SQLITE_OK) {
+		r = r ? r : OC_ERR_STORE;
+		goto out;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_error("set template of request %u: %s", request_id, sqlite3_errmsg(s->db));
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	r = sqlite3_changes(s->db) == 1 ? OC_OK : OC_ERR_NOT_FOUND;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* Inside a transaction: status of a request, OC_ERR_NOT_FOUND if absent. */
 static int
 request_status(struct oc_store *s, uint32_t request_id, int *status)

@@ -509,6 +509,7 @@ test_issue_templates(void **state)
 		assert_int_equal(oc_store_request_get(F.store, res.request_id, &q), OC_OK);
 		assert_int_equal(q.status, OC_REQ_STATUS_ISSUED);
 		assert_non_null(q.serial_hex);
+		assert_string_equal(q.template_name, c->name);
 		oc_store_request_clear(&q);
 		X509_free(x);
 		oc_ca_result_clear(&res);

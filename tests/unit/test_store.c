@@ -103,6 +103,10 @@ test_request_get_resolve(void **state)
 	assert_string_equal(q.requester, "bob");
 	assert_null(q.template_name);
 	assert_int_equal(q.status, OC_REQ_STATUS_PENDING);
+	oc_store_request_clear(&q);
+	assert_int_equal(oc_store_request_set_template(f->s, id, "WebServer"), OC_OK);
+	assert_int_equal(oc_store_request_get(f->s, id, &q), OC_OK);
+	assert_string_equal(q.template_name, "WebServer");
 	assert_int_equal(q.request_der_len, sizeof(csr1));
 	assert_memory_equal(q.request_der, csr1, sizeof(csr1));
 	assert_null(q.serial_hex);
