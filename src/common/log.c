@@ -26,6 +26,9 @@ oc_log_set_level(enum oc_log_level level)
 	oc_level = level;
 }
 
+static void oc_vlog(enum oc_log_level, const char *, int, const char *, const char *, va_list)
+    __attribute__((format(printf, 5, 0)));
+
 static void
 oc_vlog(enum oc_log_level level, const char *func, int line, const char *suffix,
     const char *fmt, va_list ap)

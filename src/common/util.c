@@ -28,8 +28,6 @@ oc_b64_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen, size_
 
 	*out = NULL;
 	*outlen = 0;
-	if (inlen / 4 * 3 > max + 3)
-		return OC_ERR_LIMIT;
 	if ((clean = malloc(inlen + 1)) == NULL)
 		return OC_ERR_NOMEM;
 	for (i = 0; i < inlen; i++) {
@@ -46,6 +44,10 @@ oc_b64_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen, size_
 	}
 	if (n == 0 || n % 4 != 0 || pad > 2)
 		goto out;
+	if (n / 4 * 3 - pad > max) {
+		r = OC_ERR_LIMIT;
+		goto out;
+	}
 	if ((buf = malloc(n / 4 * 3 + 1)) == NULL) {
 		r = OC_ERR_NOMEM;
 		goto out;
