@@ -20,7 +20,6 @@ FUZZ_SECONDS ?= 300
 FUZZ_JOBS    ?= $(shell nproc)
 DEMO_DIR     ?= ./demo
 DEMO_LISTEN  ?= 127.0.0.1:8443
-DEMO_CEP_URL  = https://$(DEMO_LISTEN)/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP
 
 .PHONY: all deps build build-check demo check fuzz bench clean
 
@@ -43,9 +42,8 @@ build-check: deps
 	  -DOC_WERROR=ON -DOC_SANITIZE=ON -DOC_FUZZ=ON
 	ninja -C $(CHECK_DIR)
 
+# opencesd prints the CEP URL, where the CA certificate and the demo password are.
 demo: build
-	@echo "OpenCES demo: CEP URL $(DEMO_CEP_URL)"
-	@echo "  account demo, password in $(DEMO_DIR)/demo-password, CA certificate $(DEMO_DIR)/ca.pem; Ctrl-C stops"
 	exec $(RELEASE_DIR)/src/opencesd demo --dir $(DEMO_DIR) --listen $(DEMO_LISTEN)
 
 # The release build proves the hardened build compiles with -Werror; the tests
