@@ -976,81 +976,6 @@ test_serve_roundtrip(void **state)
 	(void)state;
 }
 
-/* A P-256 CA and the demo HTTPS server certificate. */
-static void
-test_p256_ca_and_tls_cert(void **state)
-{
-	struct oc_ca_config cfg = F.cfg;
-	char key[160], cert[160], skey[160], scert[160];
-	const char *dns[] = { "localhost", NULL }, *ips[] = { "127.0.0.1", "::1", NULL };
-	X509 *ca = NULL, *srv = NULL;
-	FILE *fp;
-	X509_STORE *st = X509_STORE_new();
-	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	struct stat sb;
-	char buf[256];
-
-	snprintf(key, sizeof(key), "%s/ec.key", F.tmp);
-	snprintf(cert, sizeof(cert), "%s/ec.pem", F.tmp);
-	snprintf(skey, sizeof(skey), "%s/https.key", F.tmp);
-	snprintf(scert, sizeof(scert), "%s/https.pem", F.tmp);
-	cfg.key_file = key;
-	cfg.cert_file = cert;
-	cfg.key_type = "P256";
-	cfg.ca_name = "Test EC CA";
-	cfg.validity_days = 30;
-	assert_int_equal(oc_ca_init(&cfg), OC_OK);
-	assert_int_equal(oc_ca_init(&cfg), OC_OK);
-	assert_int_equal(oc_ca_issue_tls_server_cert(&cfg, dns, ips, skey, scert), OC_OK);
-	assert_int_equal(stat(skey, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0600);
-
-	assert_non_null(fp = fopen(cert, "r"));
-	assert_non_null(ca = PEM_read_X509(fp, NULL, NULL, NULL));
-	fclose(fp);
-	assert_int_equal(EVP_PKEY_get_base_id(X509_get0_pubkey(ca)), EVP_PKEY_EC);
-	assert_true(X509_check_ca(ca) >= 1);
-	assert_int_equal(ext_critical(ca, NID_basic_constraints), 1);
-	assert_int_equal(ext_critical(ca, NID_key_usage), 1);
-	assert_true(X509_get_key_usage(ca) & KU_KEY_CERT_SIGN);
-	assert_true(X509_get_key_usage(ca) & KU_CRL_SIGN);
-	assert_true(X509_get_key_usage(ca) & KU_DIGITAL_SIGNATURE);
-	assert_non_null(X509_get0_subject_key_id(ca));
-	assert_non_null(X509_get0_authority_key_id(ca));
-	subject_text(ca, buf, sizeof(buf));
-	assert_string_equal(buf, "CN=Test EC CA");
-
-	assert_non_null(fp = fopen(scert, "r"));
-	assert_non_null(srv = PEM_read_X509(fp, NULL, NULL, NULL));
-	fclose(fp);
-	assert_int_equal(X509_STORE_add_cert(st, ca), 1);
-	assert_int_equal(X509_STORE_CTX_init(ctx, st, srv, NULL), 1);
-	X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
-	assert_int_equal(X509_verify_cert(ctx), 1);
-	assert_int_equal(X509_check_host(srv, "localhost", 0, 0, NULL), 1);
-	assert_int_equal(X509_check_ip_asc(srv, "127.0.0.1", 0), 1);
-	assert_int_equal(X509_check_ip_asc(srv, "::1", 0), 1);
-	/* never outlives the CA */
-	assert_true(ASN1_TIME_compare(X509_get0_notAfter(srv), X509_get0_notAfter(ca)) <= 0);
-
-	/* a certificate whose key is gone is refused, not replaced */
-	unlink(key);
-	assert_int_equal(oc_ca_init(&cfg), OC_ERR_CONFIG);
-	/* a key that does not match the certificate is refused */
-	cfg.key_file = skey;
-	assert_int_equal(oc_ca_init(&cfg), OC_ERR_CONFIG);
-	/* nothing for the server certificate to name */
-	cfg.key_file = F.key_path;
-	cfg.cert_file = F.cert_path;
-	assert_int_equal(oc_ca_issue_tls_server_cert(&cfg, NULL, NULL, skey, scert), OC_ERR_INVALID);
-
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(st);
-	X509_free(ca);
-	X509_free(srv);
-	(void)state;
-}
-
 int
 main(void)
 {
@@ -1061,7 +986,6 @@ main(void)
 		cmocka_unit_test(test_pending_and_query),
 		cmocka_unit_test(test_renewal),
 		cmocka_unit_test(test_serve_roundtrip),
-		cmocka_unit_test(test_p256_ca_and_tls_cert),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
