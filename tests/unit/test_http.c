@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -697,6 +698,57 @@ test_stop_drains(void **state)
 	pthread_mutex_unlock(&ts.mu);
 }
 
+/* SIGTERM: same graceful shutdown as oc_http_server_stop(). */
+static void
+test_sigterm_drains(void **state)
+{
+	struct oc_http_config cfg = { 0 };
+	struct tsrv t;
+	char cmd[256], buf[256];
+	size_t n;
+	FILE *p;
+
+	tsrv_start(&t, &cfg);
+	snprintf(cmd, sizeof(cmd), CURL " -w ' %%{http_code}' 'https://127.0.0.1:%d/slow' 2>&1",
+	    t.port[0]);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_true(wait_slow_started(1));      /* the loop is running: handler installed */
+	assert_int_equal(kill(getpid(), SIGTERM), 0);
+	assert_int_equal(pthread_join(t.th, NULL), 0);
+	assert_int_equal(t.rc, OC_OK);
+	oc_http_server_free(t.srv);
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	buf[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_string_equal(buf, "slow done 200");
+	pthread_mutex_lock(&ts.mu);
+	ts.slow_started = 0;
+	pthread_mutex_unlock(&ts.mu);
+}
+
+/* An [IPv6] listener serves, and the handler sees an [IPv6]:port peer. */
+static void
+test_ipv6(void **state)
+{
+	struct oc_http_listener l = { "[::1]:0", srv_cert, srv_key, NULL };
+	struct oc_http_config cfg = { .listeners = &l, .nlisteners = 1,
+	    .handler = t_handler, .thread_init = t_thread_init, .ctx = &ts };
+	struct tsrv t;
+	char *out = NULL;
+
+	memset(&t, 0, sizeof(t));
+	if (oc_http_server_new(&cfg, &t.srv) != OC_OK)
+		skip();         /* no ::1 on this host */
+	t.port[0] = oc_http_server_port(t.srv, 0);
+	assert_int_equal(pthread_create(&t.th, NULL, tsrv_main, &t), 0);
+	assert_int_equal(run(&out, CURL " -g 'https://[::1]:%d/info'", t.port[0]), 0);
+	if (strncmp(out, "GET|/info|-|0|-|[::1]:", 22) != 0)
+		fail_msg("got %s", out);
+	free(out);
+	tsrv_stop(&t);
+}
+
 /* Configuration errors are reported, nothing is left half-built. */
 static void
 test_bad_config(void **state)
@@ -756,6 +808,8 @@ main(void)
 		cmocka_unit_test(test_client_disconnect),
 		cmocka_unit_test(test_max_connections),
 		cmocka_unit_test(test_stop_drains),
+		cmocka_unit_test(test_sigterm_drains),
+		cmocka_unit_test(test_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
