@@ -233,6 +233,35 @@ validate(struct client_opts *o)
 	return OC_OK;
 }
 
+/*
+ * getopt_long accepts unambiguous abbreviations ("--password" would mean
+ * --password-file): require every long option to be spelled out.
+ */
+static int
+check_spelled_out(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *eq;
+		size_t n;
+		int found = 0;
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		a += 2;
+		n = (eq = strchr(a, '=')) ? (size_t)(eq - a) : strlen(a);
+		for (const struct option *lo = long_opts; lo->name != NULL; lo++)
+			if (strlen(lo->name) == n && strncmp(lo->name, a, n) == 0)
+				found = 1;
+		if (!found) {
+			fprintf(stderr, "opences: unknown option '%s'\n", argv[i]);
+			return OC_ERR_INVALID;
+		}
+	}
+	return OC_OK;
+}
+
 int
 client_opts_parse(int argc, char **argv, struct client_opts *o)
 {
@@ -258,6 +287,8 @@ client_opts_parse(int argc, char **argv, struct client_opts *o)
 		client_usage(CLIENT_CMD_NONE, stderr);
 		return OC_ERR_INVALID;
 	}
+	if (check_spelled_out(argc, argv) != OC_OK)
+		return OC_ERR_INVALID;
 	optind = 0;     /* glibc: full re-initialisation (tests parse many times) */
 	opterr = 1;
 	while ((c = getopt_long(argc - 1, argv + 1, "vh", long_opts, NULL)) != -1) {
