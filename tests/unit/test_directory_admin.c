@@ -1,0 +1,308 @@
+/*
+ * The administrator's CLI, driven through oc_admin_run() over a fresh
+ * directory in a temporary folder: outputs and exit codes.
+ *
+ * The CLI lives in src/daemon/admin.c; the test build links a test_directory*
+ * file with oc_directory only, so the source is compiled in here. The CA store
+ * functions are weak references: `request list` / `cert list` against a real
+ * store run only when oc_store is linked in as well.
+ */
+#include <crypt.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+#pragma weak oc_store_open
+#pragma weak oc_store_close
+#pragma weak oc_store_request_list
+#pragma weak oc_store_cert_list
+#pragma weak oc_store_request_new
+
+#include "daemon/admin.c"
+
+int main(void);
+
+static char tmpdir[64], dir_path[128], store_path[128], pw_path[128], vectors[512];
+
+struct step {
+	const char *argv[10];
+	int exit;
+	const char *out_has[4];
+	const char *out_lacks;
+	const char *err_has;
+};
+
+static int
+run(const char *const *argv, char **out, char **err)
+{
+	char *argv_copy[10];
+	size_t outlen = 0, errlen = 0;
+	FILE *fo, *fe;
+	int argc = 0, x;
+
+	while (argc < 10 && argv[argc] != NULL) {
+		argv_copy[argc] = (char *)argv[argc];
+		argc++;
+	}
+	assert_non_null(fo = open_memstream(out, &outlen));
+	assert_non_null(fe = open_memstream(err, &errlen));
+	x = oc_admin_run(dir_path, store_path, argc, argv_copy, fo, fe);
+	fclose(fo);
+	fclose(fe);
+	return x;
+}
+
+static void
+run_steps(const struct step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct step *s = &steps[i];
+		char *out = NULL, *err = NULL;
+		int x = run(s->argv, &out, &err);
+
+		if (x != s->exit)
+			fail_msg("step %zu (%s %s): exit %d, want %d\nout: %s\nerr: %s", i, s->argv[0],
+			    s->argv[1] ? s->argv[1] : "", x, s->exit, out, err);
+		for (size_t k = 0; k < 4 && s->out_has[k] != NULL; k++)
+			if (strstr(out, s->out_has[k]) == NULL)
+				fail_msg("step %zu (%s %s): output lacks \"%s\":\n%s", i, s->argv[0],
+				    s->argv[1] ? s->argv[1] : "", s->out_has[k], out);
+		if (s->out_lacks != NULL && strstr(out, s->out_lacks) != NULL)
+			fail_msg("step %zu: output has \"%s\":\n%s", i, s->out_lacks, out);
+		if (s->err_has != NULL && strstr(err, s->err_has) == NULL)
+			fail_msg("step %zu: stderr lacks \"%s\":\n%s", i, s->err_has, err);
+		free(out);
+		free(err);
+	}
+}
+
+static int
+setup(void **state)
+{
+	const char *v = getenv("OC_VECTORS");
+	FILE *f;
+
+	(void)state;
+	strcpy(tmpdir, "/tmp/oc-admin-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(dir_path, sizeof(dir_path), "%s/directory.db", tmpdir);
+	snprintf(store_path, sizeof(store_path), "%s/ca.db", tmpdir);
+	snprintf(pw_path, sizeof(pw_path), "%s/pw", tmpdir);
+	snprintf(vectors, sizeof(vectors), "%s/directory", v ? v : "tests/vectors");
+	assert_non_null(f = fopen(pw_path, "w"));
+	fputs("pa55word\n", f);
+	fclose(f);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	static const char *const files[] = { "directory.db", "directory.db-wal", "directory.db-shm",
+	    "ca.db", "ca.db-wal", "ca.db-shm", "pw", "t.tmpl" };
+	char p[192];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, files[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+	return 0;
+}
+
+static void
+test_templates(void **state)
+{
+	char good[600], bad1[600], bad2[600];
+
+	(void)state;
+	snprintf(good, sizeof(good), "%s/webserver-rsa3072.tmpl", vectors);
+	snprintf(bad1, sizeof(bad1), "%s/bad-unknown-key.tmpl", vectors);
+	snprintf(bad2, sizeof(bad2), "%s/bad-no-cn.tmpl", vectors);
+	const struct step steps[] = {
+		{ { "template", "list" }, 0, { "NAME", "User ", "Machine", "Workstation" }, NULL, "created" },
+		{ { "template", "list" }, 0, { "WebServer", "OpenCESWebServerEC", "OpenCESUserApproval",
+		  OC_DIR_FOREST_OID ".1.16" }, NULL, NULL },
+		{ { "template", "show", "webserver" }, 0, { "cn = WebServer\n", "name_flags = 0x00000001\n",
+		  "validity = 2y\n", "csp = 2,Microsoft DH SChannel Cryptographic Provider\n" }, NULL, NULL },
+		{ { "template", "show", OC_DIR_FOREST_OID ".1.1", "--json" }, 0, { "\"cn\":\"User\"",
+		  "\"name_flags\":2785017856", "\"key_usage\":\"a000\"",
+		  "\"grants\":[{\"principal\":\"Domain Users\",\"enroll\":true,\"autoenroll\":false}]" }, NULL, NULL },
+		{ { "template", "list", "--json" }, 0, { "[{\"cn\":\"Machine\"", "\"validity_seconds\":63072000" },
+		  NULL, NULL },
+		{ { "template", "show", "Nope" }, 2, { NULL }, NULL, "not found" },
+		{ { "template", "show" }, 1, { NULL }, NULL, "missing argument" },
+		{ { "template", "add", good }, 0, { "template WebServer3072 saved (OID " OC_DIR_FOREST_OID "." },
+		  NULL, NULL },
+		{ { "template", "show", "WebServer3072" }, 0, { "min_key_size = 3072\n", "supersedes = WebServer\n",
+		  "general_flags = 0x00020241\n", "schema_version = 2\n" }, NULL, NULL },
+		{ { "template", "add", bad1 }, 1, { NULL }, NULL, "bad-unknown-key.tmpl:2:" },
+		{ { "template", "add", bad2 }, 1, { NULL }, NULL, "bad-no-cn.tmpl" },
+		{ { "template", "add", "/nonexistent/t.tmpl" }, 1, { NULL }, NULL, "/nonexistent/t.tmpl" },
+		{ { "template", "remove", "webserver3072" }, 0, { "removed" }, NULL, NULL },
+		{ { "template", "remove", "WebServer3072" }, 2, { NULL }, NULL, "not found" },
+		{ { "template", "frobnicate" }, 1, { NULL }, NULL, "unknown verb" },
+		{ { "template", "list", "--limit", "3" }, 1, { NULL }, NULL, "unknown option --limit" },
+		{ { "bogus" }, 1, { NULL }, NULL, "unknown object" },
+		{ { "help" }, 0, { "usage: opencesd --dir DIR", "template add FILE", "validity = 1y" }, NULL, NULL },
+	};
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]));
+}
+
+static void
+test_show_add_round_trip(void **state)
+{
+	const char *show[] = { "template", "show", "OpenCESWebServerEC", NULL };
+	char *out = NULL, *err = NULL, *out2 = NULL, path[192];
+	FILE *f;
+
+	(void)state;
+	/* show -> edit the cn -> add -> show prints the same attributes */
+	assert_int_equal(run(show, &out, &err), 0);
+	free(err);
+	snprintf(path, sizeof(path), "%s/t.tmpl", tmpdir);
+	assert_non_null(f = fopen(path, "w"));
+	char *oid_line = strstr(out, "oid = ");
+	char *after = strchr(oid_line, '\n') + 1;
+	fputs("cn = CopyEC\n", f);
+	fputs(after, f);      /* everything after cn, display_name and oid */
+	fclose(f);
+	const char *add[] = { "template", "add", path, NULL };
+	assert_int_equal(run(add, &out2, &err), 0);
+	free(out2);
+	free(err);
+	const char *show2[] = { "template", "show", "CopyEC", NULL };
+	assert_int_equal(run(show2, &out2, &err), 0);
+	assert_non_null(strstr(out2, "key_algorithm = ECDSA_P256\nhash_algorithm = SHA256\n"));
+	assert_non_null(strstr(out2, "schema_version = 4\n"));
+	/* from schema_version on, both outputs agree except the change stamp */
+	char *a = strstr(out, "schema_version"), *b = strstr(out2, "schema_version");
+	char *ea = strstr(a, "# changed"), *eb = strstr(b, "# changed");
+	assert_int_equal(ea - a, eb - b);
+	assert_memory_equal(a, b, (size_t)(ea - a));
+	free(out);
+	free(out2);
+	free(err);
+}
+
+static void
+test_accounts_groups_rights(void **state)
+{
+	struct oc_directory *d = NULL;
+	struct crypt_data cd;
+	char *v = NULL;
+
+	(void)state;
+	const struct step steps[] = {
+		{ { "account", "add", "alice", "--upn", "alice@example.com", "--mail", "alice@example.com",
+		  "--password-file", pw_path }, 0, { "account alice added" }, NULL, NULL },
+		{ { "account", "add", "HOST1$", "--kind", "computer", "--dns", "host1.example.com",
+		  "--sid", "S-1-5-21-1-2-3-1105" }, 0, { NULL }, NULL, NULL },
+		{ { "account", "add", "ALICE" }, 1, { NULL }, NULL, "already exists" },
+		{ { "account", "add", "bob", "--kind", "robot" }, 1, { NULL }, NULL, "--kind" },
+		{ { "account", "add", "bob", "--password-file", "/nonexistent/pw" }, 1, { NULL }, NULL,
+		  "password file" },
+		{ { "account", "list" }, 0, { "alice", "alice@example.com", "set", "Domain Users" }, "$y$", NULL },
+		{ { "account", "list", "--json" }, 0, { "\"name\":\"HOST1$\",\"kind\":\"computer\"",
+		  "\"groups\":[\"Domain Computers\"]", "\"password\":false" }, "$y$", NULL },
+		{ { "account", "show", "Alice", "--json" }, 0, { "\"password\":true", "\"upn\":\"alice@example.com\"" },
+		  "$y$", NULL },
+		{ { "account", "show", "alice" }, 0, { "name: alice\n", "password: set\n", "groups: Domain Users\n" },
+		  "$y$", NULL },
+		{ { "account", "show", "nobody" }, 2, { NULL }, NULL, "not found" },
+		{ { "account", "passwd", "alice" }, 1, { NULL }, NULL, "--password-file" },
+		{ { "account", "passwd", "nobody", "--password-file", pw_path }, 2, { NULL }, NULL, NULL },
+		{ { "group", "add", "Web Admins" }, 0, { "group Web Admins added" }, NULL, NULL },
+		{ { "group", "add", "alice" }, 1, { NULL }, NULL, "already exists" },
+		{ { "group", "add-member", "Web Admins", "alice" }, 0, { NULL }, NULL, NULL },
+		{ { "group", "add-member", "Web Admins", "nobody" }, 2, { NULL }, NULL, NULL },
+		{ { "group", "add-member", "No Group", "alice" }, 2, { NULL }, NULL, NULL },
+		{ { "group", "list" }, 0, { "Web Admins", "alice", "Domain Computers", "HOST1$" }, NULL, NULL },
+		{ { "group", "list", "--json" }, 0, { "{\"name\":\"Web Admins\",\"members\":[\"alice\"]}" },
+		  NULL, NULL },
+		{ { "account", "show", "alice" }, 0, { "Web Admins" }, NULL, NULL },
+		{ { "grant", "WebServer", "Web Admins" }, 0, { "granted enroll on WebServer: Web Admins" }, NULL, NULL },
+		{ { "grant", "WebServer", "alice", "autoenroll" }, 0, { NULL }, NULL, NULL },
+		{ { "grant", "WebServer", "alice", "bogus" }, 1, { NULL }, NULL, "enroll, autoenroll or all" },
+		{ { "grant", "Nope", "alice" }, 2, { NULL }, NULL, "no such" },
+		{ { "grant", "WebServer", "nobody" }, 2, { NULL }, NULL, NULL },
+		{ { "grant", "WebServer" }, 1, { NULL }, NULL, "missing argument" },
+		{ { "template", "show", "WebServer" }, 0, { "# grant: Web Admins enroll\n",
+		  "# grant: alice autoenroll\n" }, NULL, NULL },
+		{ { "revoke", "WebServer", "Web Admins" }, 0, { "revoked" }, NULL, NULL },
+		{ { "revoke", "WebServer", "Web Admins" }, 2, { NULL }, NULL, NULL },
+		{ { "template", "show", "WebServer" }, 0, { "# grant: alice autoenroll\n" }, "Web Admins", NULL },
+		{ { "group", "remove-member", "Web Admins", "alice" }, 0, { NULL }, NULL, NULL },
+		{ { "group", "remove-member", "Web Admins", "alice" }, 2, { NULL }, NULL, NULL },
+		{ { "group", "remove", "Web Admins" }, 0, { NULL }, NULL, NULL },
+		{ { "group", "remove", "Web Admins" }, 2, { NULL }, NULL, NULL },
+		{ { "account", "remove", "HOST1$" }, 0, { "removed" }, NULL, NULL },
+		{ { "account", "remove", "HOST1$" }, 2, { NULL }, NULL, NULL },
+		{ { "account", "frob" }, 1, { NULL }, NULL, "unknown verb" },
+	};
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]));
+
+	/* the stored verifier checks the password from the file, without its newline */
+	assert_int_equal(oc_dir_open_ro(dir_path, &d), OC_OK);
+	assert_int_equal(oc_dir_account_verifier(d, "alice", &v), OC_OK);
+	memset(&cd, 0, sizeof(cd));
+	assert_string_equal(crypt_r("pa55word", v, &cd), v);
+	free(v);
+	oc_dir_close(d);
+}
+
+static void
+test_store_lists(void **state)
+{
+	(void)state;
+	const struct step missing[] = {
+		{ { "request", "list" }, 2, { NULL }, NULL, "no CA store" },
+		{ { "cert", "list", "--json" }, 2, { NULL }, NULL, "no CA store" },
+		{ { "request", "list", "--limit", "x" }, 1, { NULL }, NULL, "--limit" },
+		{ { "cert", "show" }, 1, { NULL }, NULL, "unknown verb" },
+	};
+	run_steps(missing, sizeof(missing) / sizeof(missing[0]));
+	if (oc_store_open == NULL || oc_store_request_new == NULL) {
+		skip();
+		return;
+	}
+	/* with oc_store linked: a real store with one pending request */
+	struct oc_store *s = NULL;
+	uint32_t id = 0;
+	static const uint8_t der[] = { 0x30, 0x00 };
+	char idtext[32];
+
+	assert_int_equal(oc_store_open(store_path, &s), OC_OK);
+	assert_int_equal(oc_store_request_new(s, "alice", "User", der, sizeof(der), &id), OC_OK);
+	oc_store_close(s);
+	snprintf(idtext, sizeof(idtext), "\"request_id\":%u", id);
+	const struct step present[] = {
+		{ { "request", "list" }, 0, { "REQUEST", "pending", "alice", "User" }, NULL, NULL },
+		{ { "request", "list", "--json", "--limit", "1" }, 0, { idtext, "\"status\":\"pending\"" },
+		  NULL, NULL },
+		{ { "cert", "list", "--json" }, 0, { "[]" }, NULL, NULL },
+	};
+	run_steps(present, sizeof(present) / sizeof(present[0]));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_show_add_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accounts_groups_rights, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_lists, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
