@@ -14,6 +14,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -698,6 +699,37 @@ test_stop_drains(void **state)
 	pthread_mutex_unlock(&ts.mu);
 }
 
+/* A client that stops sending mid-headers is dropped after timeout_seconds. */
+static void
+test_timeout(void **state)
+{
+	static const char partial[] = "GET /info HTTP/1.1\r\nHost: x\r\n";
+	struct oc_http_config cfg = { .timeout_seconds = 1 };
+	struct timeval tv = { 6, 0 };
+	struct timespec t0, t1;
+	struct tsrv t;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	char buf[256];
+	long ms;
+	int n;
+
+	tsrv_start(&t, &cfg);
+	assert_true(tls_probe(t.port[0], TLS1_2_VERSION, 0, &ssl, &ctx));
+	assert_int_equal(setsockopt(SSL_get_fd(ssl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	assert_int_equal(SSL_write(ssl, partial, (int)strlen(partial)), (int)strlen(partial));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = SSL_read(ssl, buf, sizeof(buf));    /* the server closes: no data */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(n <= 0);
+	if (ms < 800 || ms > 4000)
+		fail_msg("closed after %ld ms, want about 1000", ms);
+	tls_close(ssl, ctx);
+	tsrv_stop(&t);
+}
+
 /* SIGTERM: same graceful shutdown as oc_http_server_stop(). */
 static void
 test_sigterm_drains(void **state)
@@ -809,6 +841,7 @@ main(void)
 		cmocka_unit_test(test_max_connections),
 		cmocka_unit_test(test_stop_drains),
 		cmocka_unit_test(test_sigterm_drains),
+		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_ipv6),
 	};
 
