@@ -150,6 +150,17 @@ soap_sax_serror(void *ctx, xmlErrorPtr err)
 		st->first_error = err->code;
 }
 
+/* Anything libxml2 reports outside the parser context is dropped as well. */
+static void
+soap_generic_error(void *ctx, const char *msg, ...)
+{
+}
+
+static void
+soap_structured_error(void *ctx, xmlErrorPtr err)
+{
+}
+
 /* Count every node of the tree (elements, attributes, text ...). */
 static size_t
 soap_count_nodes(xmlNodePtr n, int depth, int *too_deep)
@@ -178,6 +189,9 @@ soap_read(const uint8_t *p, size_t len, xmlDocPtr *docp)
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
 	struct soap_sax_state st;
+	xmlGenericErrorFunc saved_generic;
+	xmlStructuredErrorFunc saved_structured;
+	void *saved_generic_ctx, *saved_structured_ctx;
 	int too_deep = 0, r = OC_ERR_INTERNAL;
 	const int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
 
@@ -209,7 +223,16 @@ soap_read(const uint8_t *p, size_t len, xmlDocPtr *docp)
 	ctxt->sax->error = NULL;
 	ctxt->sax->fatalError = NULL;
 
+	/* These handlers are per thread (libxml2 thread-local globals). */
+	saved_generic = xmlGenericError;
+	saved_generic_ctx = xmlGenericErrorContext;
+	saved_structured = xmlStructuredError;
+	saved_structured_ctx = xmlStructuredErrorContext;
+	xmlSetGenericErrorFunc(NULL, soap_generic_error);
+	xmlSetStructuredErrorFunc(NULL, soap_structured_error);
 	(void)xmlParseDocument(ctxt);
+	xmlSetGenericErrorFunc(saved_generic_ctx, saved_generic);
+	xmlSetStructuredErrorFunc(saved_structured_ctx, saved_structured);
 	doc = ctxt->myDoc;
 	ctxt->myDoc = NULL;
 	if (st.dtd) {

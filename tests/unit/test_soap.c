@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 
@@ -443,6 +445,45 @@ t_render_fault_refuses_bad_codes(void **state)
 	ocbuf_free(&b);
 }
 
+/* Concurrent parses: one-time libxml2 init, per-parse state only. */
+static void *
+parse_loop(void *arg)
+{
+	const uint8_t *const *docs = arg;
+	long bad = 0;
+
+	for (int i = 0; i < 200; i++) {
+		struct oc_soap_msg msg;
+		size_t k = (size_t)i % 2;
+		int r = oc_soap_parse(docs[k], strlen((const char *)docs[k]), &msg);
+		if (r != (k == 0 ? OC_OK : OC_ERR_XML_DTD) ||
+		    (k == 0 && strcmp(msg.password, "secret") != 0))
+			bad++;
+		oc_soap_msg_clear(&msg);
+	}
+	return (void *)bad;
+}
+
+static void
+t_threads(void **state)
+{
+	uint8_t *docs[2] = { NULL, NULL };
+	size_t n;
+	pthread_t th[4];
+
+	assert_int_equal(read_vector("ok_windows_usernametoken.xml", &docs[0], &n), OC_OK);
+	assert_int_equal(read_vector("bad_billion_laughs.xml", &docs[1], &n), OC_OK);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, parse_loop, docs), 0);
+	for (int i = 0; i < 4; i++) {
+		void *bad = NULL;
+		assert_int_equal(pthread_join(th[i], &bad), 0);
+		assert_null(bad);
+	}
+	free(docs[0]);
+	free(docs[1]);
+}
+
 int
 main(void)
 {
@@ -455,6 +496,7 @@ main(void)
 		cmocka_unit_test(t_render_envelope),
 		cmocka_unit_test(t_render_fault),
 		cmocka_unit_test(t_render_fault_refuses_bad_codes),
+		cmocka_unit_test(t_threads),
 	};
 
 	return cmocka_run_group_tests(t, NULL, NULL);
