@@ -1,7 +1,8 @@
 /*
  * attributes/extensions: the DER values of the extensions a certificate
- * issued from a template carries (xcep.md 4.2, templates.md 10), built with
- * OpenSSL's own encoders.
+ * issued from a template carries (xcep.md 4.2, templates.md 10). The
+ * Microsoft extensions come from pkix (the CA writes the same bytes); EKU and
+ * key usage are built here with OpenSSL's encoders.
  */
 #include "xcep/xcep_int.h"
 
@@ -38,75 +39,6 @@ xcep_obj(const char *oid)
 	if (!xcep_oid_valid(oid))
 		return NULL;
 	return OBJ_txt2obj(oid, 1);
-}
-
-/* SEQUENCE { templateID OID, templateMajorVersion INTEGER, templateMinorVersion INTEGER } */
-int
-xcep_der_template_v2(const char *oid, uint32_t major, uint32_t minor,
-    uint8_t **der, size_t *len)
-{
-	ASN1_OBJECT *obj = NULL;
-	ASN1_INTEGER *imaj = NULL, *imin = NULL;
-	unsigned char *body = NULL, *w, *out = NULL;
-	int lo, lmaj, lmin, blen, total, r = OC_ERR_CRYPTO;
-
-	*der = NULL;
-	*len = 0;
-	if ((obj = xcep_obj(oid)) == NULL) {
-		r = OC_ERR_INVALID;
-		goto out;
-	}
-	if ((imaj = ASN1_INTEGER_new()) == NULL || (imin = ASN1_INTEGER_new()) == NULL ||
-	    !ASN1_INTEGER_set_uint64(imaj, major) || !ASN1_INTEGER_set_uint64(imin, minor))
-		goto out;
-	if ((lo = i2d_ASN1_OBJECT(obj, NULL)) <= 0 ||
-	    (lmaj = i2d_ASN1_INTEGER(imaj, NULL)) <= 0 ||
-	    (lmin = i2d_ASN1_INTEGER(imin, NULL)) <= 0)
-		goto out;
-	blen = lo + lmaj + lmin;
-	if ((total = ASN1_object_size(1, blen, V_ASN1_SEQUENCE)) <= 0)
-		goto out;
-	if ((out = OPENSSL_malloc((size_t)total)) == NULL) {
-		r = OC_ERR_NOMEM;
-		goto out;
-	}
-	w = out;
-	ASN1_put_object(&w, 1, blen, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
-	body = w;
-	if (i2d_ASN1_OBJECT(obj, &w) != lo || i2d_ASN1_INTEGER(imaj, &w) != lmaj ||
-	    i2d_ASN1_INTEGER(imin, &w) != lmin || w - out != total || w - body != blen)
-		goto out;
-	r = xcep_der_take(out, total, der, len);
-	out = NULL;
-out:
-	OPENSSL_free(out);
-	ASN1_OBJECT_free(obj);
-	ASN1_INTEGER_free(imaj);
-	ASN1_INTEGER_free(imin);
-	return r;
-}
-
-/* BMPString of the template name, e.g. "EFS" -> 1e 06 00 45 00 46 00 53. */
-int
-xcep_der_template_v1(const char *name, uint8_t **der, size_t *len)
-{
-	ASN1_STRING *s = NULL;
-	unsigned char *p = NULL;
-	int n, r = OC_ERR_CRYPTO;
-
-	*der = NULL;
-	*len = 0;
-	if (name == NULL || strlen(name) > OC_TEMPLATE_NAME_MAX)
-		return OC_ERR_INVALID;
-	if (ASN1_mbstring_copy(&s, (const unsigned char *)name, -1, MBSTRING_UTF8,
-	    B_ASN1_BMPSTRING) <= 0)
-		goto out;
-	if ((n = i2d_ASN1_BMPSTRING(s, &p)) <= 0)
-		goto out;
-	r = xcep_der_take(p, n, der, len);
-out:
-	ASN1_STRING_free(s);
-	return r;
 }
 
 static int
@@ -149,41 +81,6 @@ xcep_der_eku(const struct oc_strlist *oids, uint8_t **der, size_t *len)
 	n = i2d_EXTENDED_KEY_USAGE(sk, &p);
 	sk_ASN1_OBJECT_pop_free(sk, ASN1_OBJECT_free);
 	return xcep_der_take(p, n, der, len);
-}
-
-/* Application policies: SEQUENCE OF SEQUENCE { policyIdentifier } (CertificatePolicies shape). */
-int
-xcep_der_app_policies(const struct oc_strlist *oids, uint8_t **der, size_t *len)
-{
-	CERTIFICATEPOLICIES *cp = NULL;
-	POLICYINFO *pi = NULL;
-	unsigned char *p = NULL;
-	int n, r = OC_ERR_NOMEM;
-
-	*der = NULL;
-	*len = 0;
-	if (oids->n == 0)
-		return OC_ERR_INVALID;
-	if ((cp = CERTIFICATEPOLICIES_new()) == NULL)
-		goto out;
-	for (size_t i = 0; i < oids->n; i++) {
-		if ((pi = POLICYINFO_new()) == NULL)
-			goto out;
-		ASN1_OBJECT_free(pi->policyid);
-		if ((pi->policyid = xcep_obj(oids->v[i])) == NULL) {
-			r = OC_ERR_INVALID;
-			goto out;
-		}
-		if (!sk_POLICYINFO_push(cp, pi))
-			goto out;
-		pi = NULL;
-	}
-	n = i2d_CERTIFICATEPOLICIES(cp, &p);
-	r = xcep_der_take(p, n, der, len);
-out:
-	POLICYINFO_free(pi);
-	CERTIFICATEPOLICIES_free(cp);
-	return r;
 }
 
 /* KeyUsage BIT STRING from pKIKeyUsage bytes (a0 00 -> 03 02 05 a0). */
@@ -250,10 +147,10 @@ xcep_template_exts(const struct oc_template *t, struct xcep_ext exts[XCEP_MAX_EX
 	*n = 0;
 	if (t->schema_version >= 2) {
 		toid = OC_OID_TEMPLATE_V2;
-		r = xcep_der_template_v2(t->oid, t->revision, t->minor_revision, &der, &len);
+		r = pkix_template_v2_encode(t->oid, t->revision, t->minor_revision, &der, &len);
 	} else {
 		toid = OC_OID_TEMPLATE_V1;
-		r = xcep_der_template_v1(t->cn, &der, &len);
+		r = pkix_template_v1_encode(t->cn, &der, &len);
 	}
 	if (r != OC_OK || (r = xcep_ext_push(exts, n, t, toid, der, len)) != OC_OK)
 		goto fail;
@@ -266,7 +163,7 @@ xcep_template_exts(const struct oc_template *t, struct xcep_ext exts[XCEP_MAX_EX
 	    (r = xcep_ext_push(exts, n, t, XCEP_OID_KEY_USAGE, der, len)) != OC_OK))
 		goto fail;
 	if (t->schema_version >= 2 && t->app_policies.n > 0 &&
-	    ((r = xcep_der_app_policies(&t->app_policies, &der, &len)) != OC_OK ||
+	    ((r = pkix_app_policies_encode(&t->app_policies, &der, &len)) != OC_OK ||
 	    (r = xcep_ext_push(exts, n, t, OC_OID_APP_POLICIES, der, len)) != OC_OK))
 		goto fail;
 	return OC_OK;

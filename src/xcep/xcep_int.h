@@ -75,12 +75,8 @@ int xcep_template_exts(const struct oc_template *t, struct xcep_ext exts[XCEP_MA
     size_t *n) OC_WUR;
 void xcep_exts_clear(struct xcep_ext *exts, size_t n);
 
-/* DER encoders of the extension values. */
-int xcep_der_template_v2(const char *oid, uint32_t major, uint32_t minor,
-    uint8_t **der, size_t *len) OC_WUR;
-int xcep_der_template_v1(const char *name, uint8_t **der, size_t *len) OC_WUR;
+/* DER encoders of the extension values pkix does not provide. */
 int xcep_der_eku(const struct oc_strlist *oids, uint8_t **der, size_t *len) OC_WUR;
-int xcep_der_app_policies(const struct oc_strlist *oids, uint8_t **der, size_t *len) OC_WUR;
 int xcep_der_key_usage(uint16_t ku, uint8_t **der, size_t *len) OC_WUR;
 
 #endif
