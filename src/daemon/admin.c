@@ -564,6 +564,7 @@ read_password(struct ctx *c, const char *path, char **pw)
 		fprintf(c->err, "opencesd: password file %s: empty, too long or binary\n", path);
 		r = OC_ERR_INVALID;
 	} else {
+		OPENSSL_cleanse(data + n, len - n);     /* the rest of the file, too */
 		data[n] = '\0';
 		*pw = (char *)data;
 		data = NULL;
