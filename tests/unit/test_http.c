@@ -269,6 +269,8 @@ tsrv_stop(struct tsrv *t)
 /* ---- clients -------------------------------------------------------------- */
 
 /* Run a shell command; stdout+stderr into a malloc'd string; returns the exit code. */
+static int run(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static int
 run(char **out, const char *fmt, ...)
 {
