@@ -69,7 +69,7 @@ inspect_subject(X509_REQ *csr, struct oc_req_info *ri)
 		r = OC_ERR_LIMIT;
 		goto out;
 	}
-	if (memchr(data, '\0', (size_t)n) != NULL) {
+	if (n > 0 && memchr(data, '\0', (size_t)n) != NULL) {
 		r = OC_ERR_PARSE;
 		goto out;
 	}
