@@ -277,8 +277,8 @@ renewal_cert(const ASN1_TYPE *t, struct oc_req_info *ri)
 	    (void **)&ri->renewal_cert);
 }
 
-static int
-inspect_attribute(const X509_ATTRIBUTE *a, struct oc_req_info *ri)
+int
+pkix_req_attribute(const X509_ATTRIBUTE *a, struct oc_req_info *ri)
 {
 	const ASN1_OBJECT *obj = X509_ATTRIBUTE_get0_object((X509_ATTRIBUTE *)a);
 	int i, n = X509_ATTRIBUTE_count(a), r = OC_OK;
@@ -306,7 +306,7 @@ pkix_req_inspect(X509_REQ *csr, struct oc_req_info *ri)
 		return r;
 	n = X509_REQ_get_attr_count(csr);
 	for (i = 0; i < n; i++)
-		if ((r = inspect_attribute(X509_REQ_get_attr(csr, i), ri)) != OC_OK)
+		if ((r = pkix_req_attribute(X509_REQ_get_attr(csr, i), ri)) != OC_OK)
 			return r;
 	return OC_OK;
 }
@@ -343,7 +343,7 @@ pkix_req_cmc_controls(const STACK_OF(OC_CMC_TAGGED_ATTR) *controls,
 				break;
 			for (k = 0; k < sk_X509_ATTRIBUTE_num(aa->attributes) &&
 			    r == OC_OK; k++)
-				r = inspect_attribute(
+				r = pkix_req_attribute(
 				    sk_X509_ATTRIBUTE_value(aa->attributes, k), ri);
 			OC_CMC_ADD_ATTRS_free(aa);
 			aa = NULL;

@@ -124,6 +124,8 @@ out:
 int
 pkix_detect_request(const uint8_t *der, size_t len, enum oc_req_format *fmt)
 {
+	if (fmt == NULL)
+		return OC_ERR_INVALID;
 	return request_shape(der, len, fmt, NULL);
 }
 
@@ -158,6 +160,28 @@ cms_check_signer(CMS_ContentInfo *cms, struct oc_req_info *ri)
 		ri->signer_signature_ok = 1;
 out:
 	ERR_clear_error();
+}
+
+/*
+ * Name-value pairs in the signers' signed attributes (PKCS#7 requests from
+ * Windows, enroll-on-behalf-of); they come after the PKCS#10's own.
+ */
+static int
+cms_signed_attrs(CMS_ContentInfo *cms, struct oc_req_info *ri)
+{
+	STACK_OF(CMS_SignerInfo) *sis = CMS_get0_SignerInfos(cms);
+	CMS_SignerInfo *si;
+	int i, j, r = OC_OK;
+
+	for (i = 0; i < sk_CMS_SignerInfo_num(sis) && r == OC_OK; i++) {
+		si = sk_CMS_SignerInfo_value(sis, i);
+		for (j = 0; j < CMS_signed_get_attr_count(si) && r == OC_OK; j++) {
+			X509_ATTRIBUTE *a = CMS_signed_get_attr(si, j);
+			if (pkix_obj_is(X509_ATTRIBUTE_get0_object(a), OC_OID_NAME_VALUE))
+				r = pkix_req_attribute(a, ri);
+		}
+	}
+	return r;
 }
 
 /* The encapsulated content bytes (must be present, not detached). */
@@ -223,6 +247,8 @@ pkix_request_parse(const uint8_t *der, size_t len, struct oc_req_info *ri)
 	size_t n;
 	int r;
 
+	if (ri == NULL)
+		return OC_ERR_INVALID;
 	memset(ri, 0, sizeof(*ri));
 	if ((r = request_shape(der, len, &fmt, &cms)) != OC_OK)
 		goto out;
@@ -241,12 +267,14 @@ pkix_request_parse(const uint8_t *der, size_t len, struct oc_req_info *ri)
 		if ((r = pkix_d2i(ASN1_ITEM_rptr(X509_REQ), p, n,
 		    (void **)&ri->csr)) != OC_OK)
 			goto out;
-		if ((r = pkix_req_inspect(ri->csr, ri)) != OC_OK)
+		if ((r = pkix_req_inspect(ri->csr, ri)) != OC_OK ||
+		    (r = cms_signed_attrs(cms, ri)) != OC_OK)
 			goto out;
 		cms_check_signer(cms, ri);
 		break;
 	case OC_REQ_CMC:
-		if ((r = parse_cmc(cms, ri)) != OC_OK)
+		if ((r = parse_cmc(cms, ri)) != OC_OK ||
+		    (r = cms_signed_attrs(cms, ri)) != OC_OK)
 			goto out;
 		cms_check_signer(cms, ri);
 		break;

@@ -182,12 +182,14 @@ cms_der(CMS_ContentInfo *cms, size_t *len)
 
 /* SignedData over content; eContentType oid (NULL: id-data). */
 static CMS_ContentInfo *
-sign_content(X509 *cert, EVP_PKEY *key, const uint8_t *content, size_t clen,
-    const char *oid, unsigned int flags)
+sign_content_nv(X509 *cert, EVP_PKEY *key, const uint8_t *content, size_t clen,
+    const char *oid, unsigned int flags, const char *nv_template)
 {
 	CMS_ContentInfo *cms;
+	CMS_SignerInfo *si;
 	BIO *in = BIO_new_mem_buf(content, (int)clen);
 	ASN1_OBJECT *obj;
+	uint8_t nv[256];
 
 	assert_non_null(cms = CMS_sign(NULL, NULL, NULL, NULL,
 	    CMS_PARTIAL | CMS_BINARY));
@@ -196,11 +198,22 @@ sign_content(X509 *cert, EVP_PKEY *key, const uint8_t *content, size_t clen,
 		assert_true(CMS_set1_eContentType(cms, obj));
 		ASN1_OBJECT_free(obj);
 	}
-	assert_non_null(CMS_add1_signer(cms, cert, key, EVP_sha256(),
+	assert_non_null(si = CMS_add1_signer(cms, cert, key, EVP_sha256(),
 	    flags | CMS_BINARY | CMS_PARTIAL));
+	if (nv_template != NULL)
+		assert_true(CMS_signed_add1_attr_by_txt(si, OC_OID_NAME_VALUE,
+		    V_ASN1_SEQUENCE, nv, (int)name_value_der("CertificateTemplate",
+		    nv_template, nv)));
 	assert_true(CMS_final(cms, in, NULL, CMS_BINARY));
 	BIO_free(in);
 	return cms;
+}
+
+static CMS_ContentInfo *
+sign_content(X509 *cert, EVP_PKEY *key, const uint8_t *content, size_t clen,
+    const char *oid, unsigned int flags)
+{
+	return sign_content_nv(cert, key, content, clen, oid, flags, NULL);
 }
 
 static void
@@ -663,6 +676,45 @@ test_cms_wrong_key(void **state)
 	EVP_PKEY_free(otherkey);
 }
 
+/* Template name only in the signer's signed attributes (templates.md 9.1). */
+static void
+test_cms_signed_name_value(void **state)
+{
+	EVP_PKEY *oldkey = gen("P-256", 0);
+	X509 *oldcert = self_signed(oldkey, "old", 43);
+	struct csr_opts o = { .renewal = oldcert };
+	struct oc_req_info ri;
+	size_t clen, len;
+	uint8_t *csr = csr_der(rsa2048, &o, &clen), *der;
+	CMS_ContentInfo *cms = sign_content_nv(oldcert, oldkey, csr, clen, NULL, 0,
+	    "User");
+
+	(void)state;
+	der = cms_der(cms, &len);
+	assert_int_equal(pkix_request_parse(der, len, &ri), OC_OK);
+	assert_int_equal(ri.signer_signature_ok, 1);
+	assert_string_equal(ri.template_attr_name, "User");
+	oc_req_info_clear(&ri);
+	OPENSSL_free(der);
+	CMS_ContentInfo_free(cms);
+	OPENSSL_free(csr);
+
+	/* the PKCS#10's own pair comes first */
+	o.nv_name = "CertificateTemplate";
+	o.nv_value = "WebServer";
+	csr = csr_der(rsa2048, &o, &clen);
+	cms = sign_content_nv(oldcert, oldkey, csr, clen, NULL, 0, "User");
+	der = cms_der(cms, &len);
+	assert_int_equal(pkix_request_parse(der, len, &ri), OC_OK);
+	assert_string_equal(ri.template_attr_name, "WebServer");
+	oc_req_info_clear(&ri);
+	OPENSSL_free(der);
+	CMS_ContentInfo_free(cms);
+	OPENSSL_free(csr);
+	X509_free(oldcert);
+	EVP_PKEY_free(oldkey);
+}
+
 static void
 test_cms_content_not_a_csr(void **state)
 {
@@ -884,6 +936,7 @@ main(void)
 		cmocka_unit_test(test_san_limit),
 		cmocka_unit_test(test_cms_renewal),
 		cmocka_unit_test(test_cms_wrong_key),
+		cmocka_unit_test(test_cms_signed_name_value),
 		cmocka_unit_test(test_cms_content_not_a_csr),
 		cmocka_unit_test(test_cmc),
 		cmocka_unit_test(test_vectors),
