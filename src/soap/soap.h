@@ -75,7 +75,10 @@ int oc_soap_end(struct ocbuf *out) OC_WUR;
 /*
  * A complete SOAP 1.2 fault envelope. code is "s:Sender" or "s:Receiver";
  * subcode may be NULL (e.g. "a:DestinationUnreachable" with its namespace
- * declared by the renderer). detail_xml, when not NULL, is inserted verbatim
+ * declared by the renderer for the known WCF / WS-Addressing / WS-Security
+ * subcodes; "{uri}Local" for others; or a ready-made "<s:Value ...>" element
+ * inserted verbatim; OC_ERR_INVALID otherwise). action NULL = the WS-Addressing
+ * fault action. detail_xml, when not NULL, is inserted verbatim
  * inside s:Detail (it must be well-formed XML made by our own renderers).
  */
 int oc_soap_fault(struct ocbuf *out, const char *action, const char *relates_to,

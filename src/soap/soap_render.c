@@ -89,7 +89,9 @@ soap_qname_ok(const char *s, size_t n)
 
 /*
  * s:Subcode. Accepts "p:Local" (the namespace of p is chosen from the known
- * WCF subcodes; prefix "s" is the envelope's) or "{uri}Local".
+ * WCF subcodes; prefix "s" is the envelope's), "{uri}Local", or a complete
+ * "<s:Value ...>...</s:Value>" element made by our own code (inserted
+ * verbatim, like detail_xml).
  */
 static int
 soap_subcode(struct ocbuf *out, const char *subcode)
@@ -98,6 +100,14 @@ soap_subcode(struct ocbuf *out, const char *subcode)
 	size_t plen;
 	int r;
 
+	if (subcode[0] == '<') {
+		if (strncmp(subcode, "<s:Value", 8) != 0)
+			return OC_ERR_INVALID;
+		if ((r = ocbuf_puts(out, "<s:Subcode>")) != OC_OK ||
+		    (r = ocbuf_puts(out, subcode)) != OC_OK)
+			return r;
+		return ocbuf_puts(out, "</s:Subcode>");
+	}
 	if ((r = ocbuf_puts(out, "<s:Subcode><s:Value")) != OC_OK)
 		return r;
 	if (subcode[0] == '{') {

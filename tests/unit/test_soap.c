@@ -342,6 +342,9 @@ static const struct fault_case faults[] = {
 	  "<ErrorCode>-2146877422</ErrorCode></CertificateEnrollmentWSDetail>", NULL, NULL },
 	{ "s:Sender", "{urn:example:codes}Custom", "custom", NULL, "urn:example:codes", "Custom" },
 	{ "s:MustUnderstand", NULL, "", NULL, NULL, NULL },
+	/* a ready-made s:Value element (as the front end passes it) */
+	{ "s:Sender", "<s:Value xmlns:a=\"" OC_NS_WSSE "\">a:InvalidSecurity</s:Value>",
+	  "bad credentials", NULL, OC_NS_WSSE, "InvalidSecurity" },
 };
 
 static void
@@ -438,6 +441,8 @@ t_render_fault_refuses_bad_codes(void **state)
 	assert_int_equal(oc_soap_fault(&b, NULL, NULL, "s:Sender", "a:<x>", "x", NULL), OC_ERR_INVALID);
 	ocbuf_reset(&b);
 	assert_int_equal(oc_soap_fault(&b, NULL, NULL, "s:Sender", "a:NoSuchCode", "x", NULL), OC_ERR_INVALID);
+	ocbuf_reset(&b);
+	assert_int_equal(oc_soap_fault(&b, NULL, NULL, "s:Sender", "<x/>", "x", NULL), OC_ERR_INVALID);
 	ocbuf_reset(&b);
 	/* an explicit action is used verbatim */
 	assert_int_equal(oc_soap_fault(&b, "urn:my:fault", NULL, "s:Receiver", NULL, NULL, NULL), OC_OK);
