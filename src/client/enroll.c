@@ -107,19 +107,34 @@ out:
 	return r;
 }
 
+/* Server-supplied text on the terminal: control characters become spaces. */
+static void
+put_safe(const char *s)
+{
+	for (; s && *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+}
+
 static void
 print_fault(const char *what, const char *url, const struct client_fault *ft)
 {
-	printf("denied: %s at %s: %s", what, url, ft->reason && *ft->reason ? ft->reason :
-	    "(no reason given)");
-	printf(" (code %s", ft->code ? ft->code : "?");
-	if (ft->subcode)
-		printf(", subcode %s", ft->subcode);
+	printf("denied: %s at ", what);
+	put_safe(url);
+	printf(": ");
+	put_safe(ft->reason && *ft->reason ? ft->reason : "(no reason given)");
+	printf(" (code ");
+	put_safe(ft->code ? ft->code : "?");
+	if (ft->subcode) {
+		printf(", subcode ");
+		put_safe(ft->subcode);
+	}
 	printf(")");
 	if (ft->has_error_code)
 		printf(" HRESULT 0x%08X", ft->error_code);
-	if (ft->request_id)
-		printf(" RequestID %s", ft->request_id);
+	if (ft->request_id) {
+		printf(" RequestID ");
+		put_safe(ft->request_id);
+	}
 	printf("\n");
 	fflush(stdout);
 }
@@ -291,8 +306,12 @@ finish_issued(const struct flow *f, const struct client_template *t, EVP_PKEY *k
 	}
 	if (client_cert_summary(x, t->cn, url, &line) != OC_OK)
 		goto out;
-	printf("%s%s%s\n", line, f->rstrc.request_id ? " requestID=" : "",
-	    f->rstrc.request_id ? f->rstrc.request_id : "");
+	printf("%s", line);
+	if (f->rstrc.request_id) {
+		printf(" requestID=");
+		put_safe(f->rstrc.request_id);
+	}
+	printf("\n");
 	fflush(stdout);
 	ex = CLIENT_EXIT_OK;
 out:
@@ -319,7 +338,9 @@ enroll_template(struct flow *f, struct client_rng *rng)
 	int ex = CLIENT_EXIT_ERROR, r;
 
 	if ((t = client_policy_find(&f->pol, o->template_name)) == NULL) {
-		printf("template not offered: %s\n", o->template_name);
+		printf("template not offered: ");
+		put_safe(o->template_name);
+		printf("\n");
 		ex = CLIENT_EXIT_NO_TEMPLATE;
 		goto out;
 	}
@@ -382,9 +403,13 @@ enroll_template(struct flow *f, struct client_rng *rng)
 		/* keep the key: the certificate can be fetched later with this RequestID */
 		if (write_key(o->key_out, key) != OC_OK)
 			break;
-		printf("pending template=%s requestID=%s uri=%s\n", t->cn,
-		    f->rstrc.request_id ? f->rstrc.request_id : "-",
-		    f->rstrc.reference_uri ? f->rstrc.reference_uri : urls[used]);
+		printf("pending template=");
+		put_safe(t->cn);
+		printf(" requestID=");
+		put_safe(f->rstrc.request_id ? f->rstrc.request_id : "-");
+		printf(" uri=");
+		put_safe(f->rstrc.reference_uri ? f->rstrc.reference_uri : urls[used]);
+		printf("\n");
 		fflush(stdout);
 		ex = CLIENT_EXIT_PENDING;
 		break;

@@ -349,8 +349,12 @@ parse_ca_uri(xmlNodePtr u, struct client_ca_uri *cu)
 	if ((r = client_node_str(oc_xml_child(u, OC_NS_XCEP, "uri"), XCEP_URI_MAX,
 	    &cu->uri)) != OC_OK)
 		return r == OC_ERR_NOT_FOUND ? OC_ERR_PARSE : r;
-	if (cu->uri[0] == '\0' || strpbrk(cu->uri, " \t\r\n") != NULL)
+	if (cu->uri[0] == '\0')
 		return OC_ERR_PARSE;
+	/* no whitespace or control characters inside (cepces would use them verbatim) */
+	for (const unsigned char *c = (const unsigned char *)cu->uri; *c; c++)
+		if (*c <= 0x20 || *c == 0x7f)
+			return OC_ERR_PARSE;
 	r = client_node_u32(oc_xml_child(u, OC_NS_XCEP, "priority"), &cu->priority);
 	if (!opt_ok(r))
 		return r;
