@@ -12,12 +12,10 @@
 #include "wstep/wstep.h"
 
 #define ACTION_ADDR_FAULT "http://www.w3.org/2005/08/addressing/soap/fault"
-#define SUB_INVALID_SECURITY \
-	"<s:Value xmlns:a=\"" OC_NS_WSSE "\">a:InvalidSecurity</s:Value>"
-#define SUB_ACTION_NOT_SUPPORTED \
-	"<s:Value xmlns:a=\"" OC_NS_WSA "\">a:ActionNotSupported</s:Value>"
-#define SUB_INTERNAL \
-	"<s:Value xmlns:a=\"http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation/dispatcher\">a:InternalServiceFault</s:Value>"
+/* WCF subcodes; the renderer declares their namespaces (src/soap/soap_render.c). */
+#define SUB_INVALID_SECURITY     "a:InvalidSecurity"
+#define SUB_ACTION_NOT_SUPPORTED "a:ActionNotSupported"
+#define SUB_INTERNAL             "a:InternalServiceFault"
 
 void
 oc_front_plain(struct oc_http_response *resp, int status, const char *text)
