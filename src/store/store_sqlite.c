@@ -393,12 +393,12 @@ oc_store_check(struct oc_store *s)
 {
 	static const char *const invariants[] = {
 		/* every issued request has exactly one certificate, with its serial */
-		"SELECT count(*) FROM requests r WHERE r.status = 2 AND "
-		"(SELECT count(*) FROM certificates c WHERE c.request_id = r.request_id "
-		"AND c.serial = r.serial) != 1",
+		("SELECT count(*) FROM requests r WHERE r.status = 2 AND "
+		 "(SELECT count(*) FROM certificates c WHERE c.request_id = r.request_id "
+		 "AND c.serial = r.serial) != 1"),
 		/* no certificate belongs to a request that is not issued */
-		"SELECT count(*) FROM certificates c JOIN requests r USING (request_id) "
-		"WHERE r.status != 2",
+		("SELECT count(*) FROM certificates c JOIN requests r USING (request_id) "
+		 "WHERE r.status != 2"),
 		/* RequestIDs stay in 1..2^31-1 */
 		"SELECT count(*) FROM requests WHERE request_id < 1 OR request_id > 2147483647",
 	};
