@@ -1,8 +1,9 @@
 /*
- * Process layout of `opencesd serve`: the CA runs in a child process forked
- * before any thread exists; it alone opens the CA key and the store. The
- * parent becomes the front end (TLS, HTTP, SOAP) and talks to the CA over a
- * socketpair with typed frames.
+ * Process layout of `opencesd serve`: a supervisor (no threads, no key, no
+ * network input) forks the CA process, which alone opens the CA key and the
+ * store, and the front end (TLS, HTTP, SOAP, worker threads); they talk over
+ * a socketpair with typed frames. The supervisor restarts both when either
+ * dies and forwards SIGTERM for a graceful stop.
  */
 #include "daemon/daemon.h"
 
@@ -12,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
@@ -262,13 +265,16 @@ ca_process(const struct oc_config *cfg, int fd)
 	/* The CA ends when the front end closes its socket, not on signals. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
+	prctl(PR_SET_NAME, "opencesd-ca", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	oc_log_init("opencesd-ca", OC_LOG_INFO);
 	ca_config_from(cfg, &cc);
 	return oc_ca_serve(&cc, fd);
 }
 
-int
-oc_daemon_serve(const struct oc_config *cfg)
+/* The front end: TLS, HTTP, SOAP; talks to the CA on ca_fd. Runs until SIGTERM. */
+static int
+front_process(const struct oc_config *cfg, int ca_fd)
 {
 	struct oc_http_listener *ls = NULL;
 	struct oc_http_config hc;
@@ -276,25 +282,10 @@ oc_daemon_serve(const struct oc_config *cfg)
 	struct oc_front_config fc;
 	struct oc_front *front = NULL;
 	struct oc_endpoint *eps = NULL;
-	pid_t ca_pid = -1;
-	int sv[2] = { -1, -1 }, r, st;
+	int r;
 
-	if (cfg->audit_log && oc_audit_open(cfg->audit_log) != OC_OK)
-		log_warn("cannot open audit log %s", cfg->audit_log);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return OC_ERR_IO;
-	fflush(NULL);
-	if ((ca_pid = fork()) < 0) {
-		r = OC_ERR_INTERNAL;
-		goto out;
-	}
-	if (ca_pid == 0) {
-		close(sv[0]);
-		_exit(ca_process(cfg, sv[1]) == OC_OK ? 0 : 1);
-	}
-	close(sv[1]);
-	sv[1] = -1;
-
+	prctl(PR_SET_NAME, "opencesd-front", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	if ((r = endpoints_build(cfg, &eps)) != OC_OK)
 		goto out;
 	memset(&fc, 0, sizeof(fc));
@@ -305,10 +296,9 @@ oc_daemon_serve(const struct oc_config *cfg)
 	fc.next_update_hours = cfg->next_update_hours;
 	fc.endpoints = eps;
 	fc.nendpoints = cfg->nendpoints;
-	fc.ca_fd = sv[0];
+	fc.ca_fd = ca_fd;
 	if ((r = oc_front_new(&fc, &front)) != OC_OK)
 		goto out;
-
 	if ((ls = calloc(cfg->listen.n, sizeof(*ls))) == NULL) {
 		r = OC_ERR_NOMEM;
 		goto out;
@@ -334,18 +324,131 @@ oc_daemon_serve(const struct oc_config *cfg)
 	for (size_t i = 0; i < cfg->nendpoints; i++)
 		log_info("serving %s", eps[i].uri);
 	r = oc_http_server_run(srv);
-	log_info("shutting down");
+	log_info("front end stopped");
 out:
 	oc_http_server_free(srv);
 	oc_front_free(front);
 	endpoints_free(eps, cfg->nendpoints);
 	free(ls);
-	if (sv[0] >= 0)
+	close(ca_fd);
+	return r;
+}
+
+static pid_t
+spawn(int (*fn)(const struct oc_config *, int), const struct oc_config *cfg, int fd,
+    int other_fd, const sigset_t *oldmask)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) != 0)
+		return pid;
+	close(other_fd);
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	_exit(fn(cfg, fd) == OC_OK ? 0 : 1);
+}
+
+static void
+reap(pid_t pid, const char *what)
+{
+	int st;
+
+	if (pid <= 0)
+		return;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return;
+	if (WIFSIGNALED(st))
+		log_warn("%s process ended by signal %d", what, WTERMSIG(st));
+}
+
+/*
+ * The supervisor: no threads, no key, no network input. It starts the CA and
+ * the front end with a fresh socketpair, forwards SIGTERM/SIGINT to the front
+ * end (which drains, then closes the CA socket; the CA exits on EOF), and
+ * restarts both when either dies unexpectedly (at most OC_RESTARTS_MAX times
+ * within OC_RESTART_WINDOW seconds).
+ */
+#define OC_RESTARTS_MAX 5
+#define OC_RESTART_WINDOW 60
+
+int
+oc_daemon_serve(const struct oc_config *cfg)
+{
+	sigset_t mask, oldmask;
+	time_t starts[OC_RESTARTS_MAX];
+	size_t nstarts = 0;
+	int r = OC_OK;
+
+	if (cfg->audit_log && oc_audit_open(cfg->audit_log) != OC_OK)
+		log_warn("cannot open audit log %s", cfg->audit_log);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	for (;;) {
+		pid_t ca_pid, front_pid, dead;
+		int sv[2], sig, st, stop = 0;
+		time_t now = time(NULL);
+
+		/* bounded restarts */
+		if (nstarts == OC_RESTARTS_MAX) {
+			if (now - starts[0] < OC_RESTART_WINDOW) {
+				log_error("%d restarts within %d s: giving up", OC_RESTARTS_MAX,
+				    OC_RESTART_WINDOW);
+				r = OC_ERR_INTERNAL;
+				break;
+			}
+			memmove(starts, starts + 1, sizeof(starts[0]) * (OC_RESTARTS_MAX - 1));
+			nstarts--;
+		}
+		starts[nstarts++] = now;
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+			r = OC_ERR_IO;
+			break;
+		}
+		ca_pid = spawn(ca_process, cfg, sv[1], sv[0], &oldmask);
+		front_pid = ca_pid > 0 ? spawn(front_process, cfg, sv[0], sv[1], &oldmask) : -1;
 		close(sv[0]);
-	if (sv[1] >= 0)
 		close(sv[1]);
-	if (ca_pid > 0)
-		while (waitpid(ca_pid, &st, 0) < 0 && errno == EINTR)
-			;
+		if (ca_pid < 0 || front_pid < 0) {
+			if (ca_pid > 0)
+				reap(ca_pid, "CA");
+			r = OC_ERR_INTERNAL;
+			break;
+		}
+		for (;;) {
+			if ((sig = sigwaitinfo(&mask, NULL)) < 0) {
+				if (errno == EINTR)
+					continue;
+				sig = SIGTERM;
+			}
+			if (sig == SIGTERM || sig == SIGINT) {
+				stop = 1;
+				kill(front_pid, SIGTERM);
+				reap(front_pid, "front end");
+				reap(ca_pid, "CA");
+				break;
+			}
+			/* SIGCHLD: who ended? */
+			if ((dead = waitpid(-1, &st, WNOHANG)) <= 0)
+				continue;
+			if (dead == ca_pid) {
+				log_error("the CA process ended unexpectedly; restarting");
+				kill(front_pid, SIGTERM);
+				reap(front_pid, "front end");
+			} else if (dead == front_pid) {
+				log_error("the front end ended unexpectedly; restarting");
+				reap(ca_pid, "CA");
+			} else
+				continue;
+			break;
+		}
+		if (stop)
+			break;
+		sleep(1);
+	}
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	return r;
 }
