@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -489,6 +490,17 @@ http_listener_setup(struct oc_http_server *srv, size_t i,
 	    (ev_uint16_t)port)) == NULL) {
 		log_error("listener %zu: cannot listen on %s", i, cl->address);
 		return OC_ERR_IO;
+	}
+	/*
+	 * A response leaves as two TLS records (headers, body); without
+	 * TCP_NODELAY Nagle holds the second until the client's delayed ACK
+	 * (40 ms on Linux). Accepted sockets inherit the option.
+	 */
+	{
+		int one = 1;
+		if (setsockopt(evhttp_bound_socket_get_fd(lst->bound), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one)) != 0)
+			log_warn("listener %zu: TCP_NODELAY not set", i);
 	}
 	if (getsockname(evhttp_bound_socket_get_fd(lst->bound),
 	    (struct sockaddr *)&ss, &sl) != 0)
