@@ -48,4 +48,24 @@
 #define OC_CLIENT_TIMEOUT_DEFAULT  30
 #define OC_CLIENT_CONNECT_TIMEOUT_DEFAULT 5
 
+/* HTTP responses */
+/* Extra response headers a handler may add. */
+#define OC_HTTP_RESP_HEADERS_MAX   32
+/* Largest response body a handler may produce (what our client accepts). */
+#define OC_HTTP_RESP_BODY_MAX      OC_CLIENT_RESPONSE_MAX
+/* "[" ipv6 "]:" port */
+#define OC_HTTP_PEER_MAX           64
+/* WS-Trust request context */
+/* Bounds of the untrusted AdditionalContext. */
+#define OC_WSTEP_CONTEXT_MAX       4096          /* bytes of "name:value\n" lines */
+#define OC_WSTEP_CONTEXT_ITEMS_MAX 32
+#define OC_WSTEP_VALUE_TYPE_MAX    512           /* BST ValueType attribute */
+/* Directory */
+/* How deep nested groups are followed (groups of groups of ...). */
+#define OC_DIR_GROUP_DEPTH_MAX 8
+/* Longest line / list item we store in a newline-joined text column. */
+#define OC_DIR_ITEM_MAX        2048
+/* Directory template files */
+#define OC_DIR_TEXT_MAX (64 * 1024)   /* largest template file */
+
 #endif

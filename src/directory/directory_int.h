@@ -5,6 +5,8 @@
 #ifndef OC_DIRECTORY_INT_H
 #define OC_DIRECTORY_INT_H
 
+#include "common/limits.h"
+
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,10 +15,6 @@
 #include "common/util.h"
 #include "model/template.h"
 
-/* How deep nested groups are followed (groups of groups of ...). */
-#define OC_DIR_GROUP_DEPTH_MAX 8
-/* Longest line / list item we store in a newline-joined text column. */
-#define OC_DIR_ITEM_MAX        2048
 /* Schema version this code writes (PRAGMA user_version). */
 #define OC_DIR_SCHEMA_VERSION  1
 

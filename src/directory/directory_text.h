@@ -24,6 +24,8 @@
 #ifndef OC_DIRECTORY_TEXT_H
 #define OC_DIRECTORY_TEXT_H
 
+#include "common/limits.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,7 +33,6 @@
 #include "common/err.h"
 #include "model/template.h"
 
-#define OC_DIR_TEXT_MAX (64 * 1024)   /* largest template file */
 
 /*
  * Parse a template file into t (zeroed first; cleared on error). On a parse

@@ -25,14 +25,8 @@ struct evhttp;
 struct evhttp_bound_socket;
 struct evhttp_request;
 
-/* Extra response headers a handler may add. */
-#define OC_HTTP_RESP_HEADERS_MAX   32
 /* Graceful shutdown: longest wait for in-flight requests. */
 #define OC_HTTP_DRAIN_SECONDS      10
-/* Largest response body a handler may produce (what our client accepts). */
-#define OC_HTTP_RESP_BODY_MAX      OC_CLIENT_RESPONSE_MAX
-/* "[" ipv6 "]:" port */
-#define OC_HTTP_PEER_MAX           64
 
 struct http_server;
 

@@ -2,6 +2,8 @@
 #ifndef OC_WSTEP_H
 #define OC_WSTEP_H
 
+#include "common/limits.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,10 +16,6 @@
 #define OC_WSTEP_ACTION_FAULT  "http://schemas.microsoft.com/windows/pki/2009/01/enrollment/RequestSecurityTokenCertificateEnrollmentWSDetailFault"
 #define OC_WSTEP_ACTION_KET    "http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/KET"
 
-/* Bounds of the untrusted AdditionalContext (candidates for common/limits.h). */
-#define OC_WSTEP_CONTEXT_MAX       4096          /* bytes of "name:value\n" lines */
-#define OC_WSTEP_CONTEXT_ITEMS_MAX 32
-#define OC_WSTEP_VALUE_TYPE_MAX    512           /* BST ValueType attribute */
 
 enum oc_wstep_type {
 	OC_WSTEP_ISSUE = 1,
