@@ -80,6 +80,14 @@ int oc_dir_account_lookup_login(struct oc_directory *dir, const char *login,
     struct oc_identity *id) OC_WUR;
 /* The yescrypt verifier of an account (malloc'd), OC_ERR_NOT_FOUND when none. */
 int oc_dir_account_verifier(struct oc_directory *dir, const char *name, char **verifier) OC_WUR;
+/*
+ * What a cached credential check needs, in one read: the canonical name of
+ * the account a login designates (matched like oc_dir_account_lookup_login),
+ * its verifier (malloc'd; NULL when it has no password login) and the
+ * current policy serial. OC_ERR_NOT_FOUND when no account matches.
+ */
+int oc_dir_login_state(struct oc_directory *dir, const char *login, char **name,
+    char **verifier, int64_t *serial) OC_WUR;
 int oc_dir_account_list(struct oc_directory *dir, struct oc_identity **idv, size_t *n) OC_WUR;
 void oc_dir_account_list_free(struct oc_identity *idv, size_t n);
 

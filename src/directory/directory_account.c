@@ -56,6 +56,9 @@ out:
 	return r;
 }
 
+static const char SQL_GROUPS_OF[] = "SELECT g.name FROM group_members m JOIN groups g "
+    "ON g.id = m.group_id WHERE m.member = ?1";
+
 int
 oc_dir_groups_of(struct oc_directory *dir, const struct oc_strlist *seeds, struct oc_strlist *out)
 {
@@ -63,8 +66,7 @@ oc_dir_groups_of(struct oc_directory *dir, const struct oc_strlist *seeds, struc
 	struct oc_strlist frontier = { 0 }, next = { 0 };
 	int r, rc;
 
-	if ((r = oc_dir_prepare(dir, "SELECT g.name FROM group_members m JOIN groups g "
-	    "ON g.id = m.group_id WHERE m.member = ?1", &st)) != OC_OK)
+	if ((r = oc_dir_stmt_get(dir, OC_DIR_STMT_GROUPS_OF, SQL_GROUPS_OF, &st)) != OC_OK)
 		return r;
 	if ((r = oc_strlist_copy(&frontier, seeds)) != OC_OK)
 		goto out;
@@ -97,7 +99,7 @@ oc_dir_groups_of(struct oc_directory *dir, const struct oc_strlist *seeds, struc
 	}
 	r = OC_OK;
 out:
-	sqlite3_finalize(st);
+	oc_dir_stmt_put(dir, st);
 	oc_strlist_free(&frontier);
 	oc_strlist_free(&next);
 	return r;
@@ -129,13 +131,14 @@ account_from_row(struct oc_directory *dir, sqlite3_stmt *st, struct oc_identity 
 }
 
 static int
-account_query(struct oc_directory *dir, const char *sql, const char *arg, struct oc_identity *id)
+account_query(struct oc_directory *dir, enum oc_dir_stmt_id sid, const char *sql, const char *arg,
+    struct oc_identity *id)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
 	memset(id, 0, sizeof(*id));
-	if ((r = oc_dir_prepare(dir, sql, &st)) != OC_OK)
+	if ((r = oc_dir_stmt_get(dir, sid, sql, &st)) != OC_OK)
 		return r;
 	if ((r = oc_dir_bind_text(dir, st, 1, arg)) != OC_OK)
 		goto out;
@@ -145,9 +148,13 @@ account_query(struct oc_directory *dir, const char *sql, const char *arg, struct
 	else
 		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : oc_dir_sqlerr(dir, rc, "account");
 out:
-	sqlite3_finalize(st);
+	oc_dir_stmt_put(dir, st);
 	return r;
 }
+
+static const char SQL_ACCOUNT_BY_NAME[] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE name = ?1";
+static const char SQL_ACCOUNT_BY_LOGIN[] = "SELECT " ACCOUNT_COLS " FROM accounts "
+    "WHERE name = ?1 OR upn = ?1 ORDER BY name = ?1 DESC LIMIT 1";
 
 int
 oc_dir_account_get(struct oc_directory *dir, const char *name, struct oc_identity *id)
@@ -155,7 +162,7 @@ oc_dir_account_get(struct oc_directory *dir, const char *name, struct oc_identit
 	memset(id, 0, sizeof(*id));
 	if (!oc_dir_name_ok(name, OC_NAME_MAX))
 		return OC_ERR_NOT_FOUND;
-	return account_query(dir, "SELECT " ACCOUNT_COLS " FROM accounts WHERE name = ?1", name, id);
+	return account_query(dir, OC_DIR_STMT_ACCOUNT_BY_NAME, SQL_ACCOUNT_BY_NAME, name, id);
 }
 
 int
@@ -171,8 +178,7 @@ oc_dir_account_lookup_login(struct oc_directory *dir, const char *login, struct 
 		return oc_dir_account_get(dir, bs + 1, id);
 	if (!oc_dir_name_ok(login, OC_USERNAME_MAX))
 		return OC_ERR_NOT_FOUND;
-	return account_query(dir, "SELECT " ACCOUNT_COLS " FROM accounts WHERE name = ?1 OR upn = ?1 "
-	    "ORDER BY name = ?1 DESC LIMIT 1", login, id);
+	return account_query(dir, OC_DIR_STMT_ACCOUNT_BY_LOGIN, SQL_ACCOUNT_BY_LOGIN, login, id);
 }
 
 static int
@@ -300,6 +306,8 @@ out:
 	return r;
 }
 
+static const char SQL_VERIFIER[] = "SELECT verifier FROM accounts WHERE name = ?1";
+
 int
 oc_dir_account_verifier(struct oc_directory *dir, const char *name, char **verifier)
 {
@@ -309,7 +317,7 @@ oc_dir_account_verifier(struct oc_directory *dir, const char *name, char **verif
 	*verifier = NULL;
 	if (!oc_dir_name_ok(name, OC_NAME_MAX))
 		return OC_ERR_NOT_FOUND;
-	if ((r = oc_dir_prepare(dir, "SELECT verifier FROM accounts WHERE name = ?1", &st)) != OC_OK)
+	if ((r = oc_dir_stmt_get(dir, OC_DIR_STMT_VERIFIER, SQL_VERIFIER, &st)) != OC_OK)
 		return r;
 	if ((r = oc_dir_bind_text(dir, st, 1, name)) != OC_OK)
 		goto out;
@@ -320,7 +328,67 @@ oc_dir_account_verifier(struct oc_directory *dir, const char *name, char **verif
 		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? OC_ERR_NOT_FOUND :
 		    oc_dir_sqlerr(dir, rc, "verifier");
 out:
-	sqlite3_finalize(st);
+	oc_dir_stmt_put(dir, st);
+	return r;
+}
+
+static const char SQL_LOGIN_BY_NAME[] = "SELECT a.name, a.verifier, m.serial "
+    "FROM accounts a, policy_meta m WHERE m.id = 1 AND a.name = ?1";
+static const char SQL_LOGIN_BY_LOGIN[] = "SELECT a.name, a.verifier, m.serial "
+    "FROM accounts a, policy_meta m WHERE m.id = 1 AND (a.name = ?1 OR a.upn = ?1) "
+    "ORDER BY a.name = ?1 DESC LIMIT 1";
+
+int
+oc_dir_login_state(struct oc_directory *dir, const char *login, char **name, char **verifier,
+    int64_t *serial)
+{
+	sqlite3_stmt *st = NULL;
+	const char *bs, *arg = login;
+	int r, rc, by_name = 0;
+
+	*name = NULL;
+	*verifier = NULL;
+	*serial = 0;
+	if (login == NULL || strnlen(login, OC_USERNAME_MAX + 1) > OC_USERNAME_MAX)
+		return OC_ERR_NOT_FOUND;
+	/* the same matching as oc_dir_account_lookup_login */
+	if ((bs = strrchr(login, '\\')) != NULL) {
+		arg = bs + 1;
+		by_name = 1;
+		if (!oc_dir_name_ok(arg, OC_NAME_MAX))
+			return OC_ERR_NOT_FOUND;
+	} else if (!oc_dir_name_ok(login, OC_USERNAME_MAX)) {
+		return OC_ERR_NOT_FOUND;
+	}
+	if ((r = by_name ?
+	    oc_dir_stmt_get(dir, OC_DIR_STMT_LOGIN_BY_NAME, SQL_LOGIN_BY_NAME, &st) :
+	    oc_dir_stmt_get(dir, OC_DIR_STMT_LOGIN_BY_LOGIN, SQL_LOGIN_BY_LOGIN, &st)) != OC_OK)
+		return r;
+	if ((r = oc_dir_bind_text(dir, st, 1, arg)) != OC_OK)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : oc_dir_sqlerr(dir, rc, "login");
+		goto out;
+	}
+	if ((r = oc_dir_col_text(st, 0, name)) != OC_OK ||
+	    (r = oc_dir_col_text(st, 1, verifier)) != OC_OK)
+		goto out;
+	if (*name == NULL) {
+		r = OC_ERR_NOT_FOUND;
+		goto out;
+	}
+	*serial = sqlite3_column_int64(st, 2);
+	r = OC_OK;
+out:
+	oc_dir_stmt_put(dir, st);
+	if (r != OC_OK) {
+		free(*name);
+		*name = NULL;
+		oc_free_secret(*verifier);
+		*verifier = NULL;
+		*serial = 0;
+	}
 	return r;
 }
 
@@ -610,6 +678,9 @@ oc_dir_revoke(struct oc_directory *dir, const char *template_cn, const char *pri
 	return rights_change(dir, template_cn, principal, rights, 0);
 }
 
+static const char SQL_RIGHTS[] = "SELECT enroll, autoenroll FROM rights "
+    "WHERE template_cn = ?1 AND principal = ?2";
+
 int
 oc_dir_rights(struct oc_directory *dir, const char *template_cn, const struct oc_identity *id,
     uint32_t *rights)
@@ -634,8 +705,7 @@ oc_dir_rights(struct oc_directory *dir, const char *template_cn, const struct oc
 		if (!oc_strlist_contains_ci(&principals, groups.v[i]) &&
 		    (r = oc_strlist_add(&principals, groups.v[i])) != OC_OK)
 			goto out;
-	if ((r = oc_dir_prepare(dir, "SELECT enroll, autoenroll FROM rights "
-	    "WHERE template_cn = ?1 AND principal = ?2", &st)) != OC_OK ||
+	if ((r = oc_dir_stmt_get(dir, OC_DIR_STMT_RIGHTS, SQL_RIGHTS, &st)) != OC_OK ||
 	    (r = oc_dir_bind_text(dir, st, 1, template_cn)) != OC_OK)
 		goto out;
 	for (size_t i = 0; i < principals.n; i++) {
@@ -657,7 +727,7 @@ oc_dir_rights(struct oc_directory *dir, const char *template_cn, const struct oc
 out:
 	if (r != OC_OK)
 		*rights = 0;
-	sqlite3_finalize(st);
+	oc_dir_stmt_put(dir, st);
 	oc_strlist_free(&principals);
 	oc_strlist_free(&groups);
 	return r;

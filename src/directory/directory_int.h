@@ -18,15 +18,41 @@
 /* Schema version this code writes (PRAGMA user_version). */
 #define OC_DIR_SCHEMA_VERSION  1
 
+/* Hot read statements, prepared once per handle and reused (oc_dir_stmt_get). */
+enum oc_dir_stmt_id {
+	OC_DIR_STMT_SERIAL,
+	OC_DIR_STMT_GROUPS_OF,
+	OC_DIR_STMT_RIGHTS,
+	OC_DIR_STMT_ACCOUNT_BY_NAME,
+	OC_DIR_STMT_ACCOUNT_BY_LOGIN,
+	OC_DIR_STMT_VERIFIER,
+	OC_DIR_STMT_LOGIN_BY_NAME,
+	OC_DIR_STMT_LOGIN_BY_LOGIN,
+	OC_DIR_STMT_COUNT
+};
+
 struct oc_directory {
 	sqlite3 *db;
 	int readonly;
+	sqlite3_stmt *stmts[OC_DIR_STMT_COUNT];     /* prepared on first use */
+	const char *stmt_sql[OC_DIR_STMT_COUNT];    /* the SQL each was prepared from */
+	unsigned int stmt_busy;                     /* bit i: stmts[i] handed out */
 };
 
 /* Log a SQLite failure and return OC_ERR_STORE (or OC_ERR_NOMEM / OC_ERR_TIMEOUT). */
 int oc_dir_sqlerr(struct oc_directory *dir, int rc, const char *what);
 /* Prepare a statement; logs and maps errors. */
 int oc_dir_prepare(struct oc_directory *dir, const char *sql, sqlite3_stmt **st) OC_WUR;
+/*
+ * A reusable statement for slot id (sql must be the same literal on every
+ * call): reset, bindings cleared. When the slot is already handed out (a
+ * nested use), a fresh statement is prepared instead. Give it back with
+ * oc_dir_stmt_put, which resets it (ending its read transaction) or
+ * finalizes a fresh one. Handles are per thread, so no locking.
+ */
+int oc_dir_stmt_get(struct oc_directory *dir, enum oc_dir_stmt_id id, const char *sql,
+    sqlite3_stmt **st) OC_WUR;
+void oc_dir_stmt_put(struct oc_directory *dir, sqlite3_stmt *st);   /* NULL-safe */
 /* Run a statement without rows to completion (resets it). */
 int oc_dir_step_done(struct oc_directory *dir, sqlite3_stmt *st, const char *what) OC_WUR;
 /* Bind a NUL-terminated string or NULL. */

@@ -130,6 +130,47 @@ oc_dir_prepare(struct oc_directory *dir, const char *sql, sqlite3_stmt **st)
 }
 
 int
+oc_dir_stmt_get(struct oc_directory *dir, enum oc_dir_stmt_id id, const char *sql,
+    sqlite3_stmt **st)
+{
+	unsigned int bit;
+	int r;
+
+	*st = NULL;
+	if ((unsigned int)id >= OC_DIR_STMT_COUNT)
+		return OC_ERR_INVALID;
+	bit = 1u << id;
+	if ((dir->stmt_busy & bit) != 0 ||
+	    (dir->stmts[id] != NULL && dir->stmt_sql[id] != sql))
+		return oc_dir_prepare(dir, sql, st);    /* nested use: a fresh one */
+	if (dir->stmts[id] == NULL) {
+		if ((r = oc_dir_prepare(dir, sql, &dir->stmts[id])) != OC_OK)
+			return r;
+		dir->stmt_sql[id] = sql;
+	}
+	dir->stmt_busy |= bit;
+	*st = dir->stmts[id];
+	return OC_OK;
+}
+
+void
+oc_dir_stmt_put(struct oc_directory *dir, sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; dir != NULL && i < OC_DIR_STMT_COUNT; i++) {
+		if (dir->stmts[i] == st) {
+			/* ends the statement's read transaction: later reads see new data */
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			dir->stmt_busy &= ~(1u << i);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+int
 oc_dir_step_done(struct oc_directory *dir, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
@@ -461,9 +502,13 @@ oc_dir_close(struct oc_directory *dir)
 {
 	if (dir == NULL)
 		return;
+	for (size_t i = 0; i < OC_DIR_STMT_COUNT; i++)
+		sqlite3_finalize(dir->stmts[i]);
 	sqlite3_close_v2(dir->db);
 	free(dir);
 }
+
+static const char SQL_SERIAL[] = "SELECT serial, changed FROM policy_meta WHERE id = 1";
 
 int
 oc_dir_policy_serial(struct oc_directory *dir, int64_t *serial, time_t *changed)
@@ -471,7 +516,7 @@ oc_dir_policy_serial(struct oc_directory *dir, int64_t *serial, time_t *changed)
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
-	if ((r = oc_dir_prepare(dir, "SELECT serial, changed FROM policy_meta WHERE id = 1", &st)) != OC_OK)
+	if ((r = oc_dir_stmt_get(dir, OC_DIR_STMT_SERIAL, SQL_SERIAL, &st)) != OC_OK)
 		return r;
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		r = rc == SQLITE_DONE ? OC_ERR_STORE : oc_dir_sqlerr(dir, rc, "policy serial");
@@ -483,7 +528,7 @@ oc_dir_policy_serial(struct oc_directory *dir, int64_t *serial, time_t *changed)
 		*changed = (time_t)sqlite3_column_int64(st, 1);
 	r = OC_OK;
 out:
-	sqlite3_finalize(st);
+	oc_dir_stmt_put(dir, st);
 	return r;
 }
 

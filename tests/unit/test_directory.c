@@ -626,6 +626,82 @@ test_readonly_sees_writer(void **state)
 	assert_null(ro);
 }
 
+/*
+ * oc_dir_login_state matches logins like oc_dir_account_lookup_login, and a
+ * read-only handle whose reused statements ran before a change sees the
+ * change at once (a reused statement must not keep its read transaction).
+ */
+static void
+test_login_state_and_reuse(void **state)
+{
+	struct fixture *f = *state;
+	struct oc_directory *ro = NULL;
+	struct oc_identity id;
+	char *name = NULL, *v = NULL;
+	int64_t serial = 0, s0 = 0, s1 = 0;
+	uint32_t rights = 0;
+	static const struct { const char *login; const char *name; int has_verifier; int r; } logins[] = {
+		{ "alice", "alice", 1, OC_OK },
+		{ "ALICE", "alice", 1, OC_OK },
+		{ "Alice@EXAMPLE.COM", "alice", 1, OC_OK },
+		{ "EXAMPLE\\alice", "alice", 1, OC_OK },
+		{ "carol", "carol", 0, OC_OK },             /* no password login */
+		{ "bob", NULL, 0, OC_ERR_NOT_FOUND },
+		{ "EXAMPLE\\", NULL, 0, OC_ERR_NOT_FOUND },
+		{ "alice@other.com", NULL, 0, OC_ERR_NOT_FOUND },
+		{ " alice", NULL, 0, OC_ERR_NOT_FOUND },
+	};
+
+	add_account(f->d, "alice", OC_ACCOUNT_USER, "alice@example.com", "pw-alice");
+	add_account(f->d, "carol", OC_ACCOUNT_USER, NULL, NULL);
+	assert_int_equal(oc_dir_open_ro(f->path, &ro), OC_OK);
+	assert_int_equal(oc_dir_policy_serial(ro, &s0, NULL), OC_OK);
+	for (int round = 0; round < 2; round++) {   /* the second round reuses statements */
+		for (size_t i = 0; i < sizeof(logins) / sizeof(logins[0]); i++) {
+			assert_int_equal(oc_dir_login_state(ro, logins[i].login, &name, &v, &serial),
+			    logins[i].r);
+			if (logins[i].r == OC_OK) {
+				assert_string_equal(name, logins[i].name);
+				assert_int_equal(v != NULL, logins[i].has_verifier);
+				assert_true(serial == s0);
+			} else {
+				assert_null(name);
+				assert_null(v);
+			}
+			free(name);
+			free(v);
+		}
+	}
+	/* a reader that used every reused statement ... */
+	assert_int_equal(oc_dir_account_get(ro, "alice", &id), OC_OK);
+	assert_int_equal(oc_dir_rights(ro, "WebServer", &id, &rights), OC_OK);
+	assert_int_equal(rights, 0);
+	/* ... sees a grant made through another handle right away */
+	assert_int_equal(oc_dir_grant(f->d, "WebServer", "alice", OC_RIGHT_ENROLL), OC_OK);
+	assert_int_equal(oc_dir_rights(ro, "WebServer", &id, &rights), OC_OK);
+	assert_int_equal(rights, OC_RIGHT_ENROLL);
+	assert_int_equal(oc_dir_policy_serial(ro, &s1, NULL), OC_OK);
+	assert_true(s1 > s0);
+	assert_int_equal(oc_dir_login_state(ro, "alice", &name, &v, &serial), OC_OK);
+	assert_true(serial == s1);
+	free(name);
+	free(v);
+	/* and a revocation */
+	assert_int_equal(oc_dir_revoke(f->d, "WebServer", "alice", OC_RIGHT_ENROLL), OC_OK);
+	assert_int_equal(oc_dir_rights(ro, "WebServer", &id, &rights), OC_OK);
+	assert_int_equal(rights, 0);
+	oc_identity_clear(&id);
+	/* a password change is visible to the next login check */
+	assert_int_equal(oc_dir_login_state(ro, "alice", &name, &v, &serial), OC_OK);
+	assert_int_equal(oc_dir_account_set_password(f->d, "alice", NULL), OC_OK);
+	free(name);
+	free(v);
+	assert_int_equal(oc_dir_login_state(ro, "alice", &name, &v, &serial), OC_OK);
+	assert_null(v);
+	free(name);
+	oc_dir_close(ro);
+}
+
 static void
 test_reopen_keeps_schema(void **state)
 {
@@ -733,6 +809,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_passwords, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_groups_and_rights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_sees_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_state_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_text_roundtrip, setup, teardown),
 		cmocka_unit_test(test_text_parse_table),
