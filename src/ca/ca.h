@@ -61,7 +61,9 @@ X509 *oc_ca_get0_cert(const struct oc_ca *ca);
 /*
  * Decide one OC_CA_MSG_ISSUE order. Returns OC_OK when res holds a decision
  * (issued, pending or denied, with a RequestID); an error only when the CA
- * itself failed (store, crypto), res then says OC_DISP_ERROR.
+ * itself failed (store, crypto), res then says OC_DISP_ERROR. Its store
+ * writes commit before it returns, unless a store batch is open (as in
+ * oc_ca_serve): then res may only be sent after the batch commits.
  */
 int oc_ca_process_order(struct oc_ca *ca, const struct oc_ca_order *o,
     struct oc_ca_result *res) OC_WUR;

@@ -21,6 +21,7 @@
 #define CA_BACKDATE_SECONDS 300       /* notBefore = now - 5 min */
 #define CA_SERIAL_BYTES     16
 #define CA_SERIAL_ATTEMPTS  8
+#define CA_BATCH_MAX        64        /* orders per store transaction */
 
 struct oc_ca {
 	char *name;                   /* CA entry name in the directory (= CN) */

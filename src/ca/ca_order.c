@@ -395,7 +395,7 @@ issue(struct oc_ca *ca, uint32_t id, struct order_state *s, X509_NAME *subject,
 	}
 	if (r != OC_OK)
 		goto out;
-	/* durable: now build the answer */
+	/* recorded (durable once the batch commits: ca_serve.c sends nothing before) */
 	res->disposition = OC_DISP_ISSUED;
 	res->hresult = OC_HR_S_OK;
 	if ((res->message = strdup("Issued")) == NULL ||

@@ -1,9 +1,14 @@
 /*
  * The CA process: open its store, directory and key, then answer frames from
- * the front end one at a time (single-threaded) until the socket closes.
+ * the front end until the socket closes. Single-threaded, in batches: every
+ * order already waiting (up to CA_BATCH_MAX) is decided, the batch's store
+ * writes commit in one transaction, then the answers go out (group commit).
  */
 #include "ca/ca_local.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,23 +170,35 @@ out:
 	return r;
 }
 
-/* One frame in, one RESULT frame out. */
+/*
+ * One frame of a batch: the order as received, its encoded RESULT, and what
+ * is needed to take the answer back if the batch does not commit.
+ */
+struct ca_slot {
+	uint32_t type, tag;
+	uint32_t request_id;          /* ISSUE: the RequestID the answer names */
+	struct ocbuf in, out;
+};
+
+/* One frame in, one RESULT payload out (slot->out). */
 static int
-dispatch(struct oc_ca *ca, uint32_t type, struct ocbuf *in, struct ocbuf *out)
+dispatch(struct oc_ca *ca, struct ca_slot *slot)
 {
 	struct oc_ca_order o;
 	struct oc_ca_result res;
+	uint32_t type = slot->type;
 	int r;
 
 	memset(&o, 0, sizeof(o));
 	memset(&res, 0, sizeof(res));
+	slot->request_id = 0;
 	switch (type) {
 	case OC_CA_MSG_PING:
 		r = result_text(&res, OC_DISP_INCOMPLETE, OC_HR_S_OK, "");
 		break;
 	case OC_CA_MSG_ISSUE:
 	case OC_CA_MSG_QUERY:
-		if ((r = oc_ca_order_decode(in, &o)) != OC_OK) {
+		if ((r = oc_ca_order_decode(&slot->in, &o)) != OC_OK) {
 			error_fr(r, "malformed order");
 			r = result_text(&res, OC_DISP_ERROR, OC_HR_E_INVALIDARG,
 			    "Malformed order from the front end");
@@ -193,6 +210,7 @@ dispatch(struct oc_ca *ca, uint32_t type, struct ocbuf *in, struct ocbuf *out)
 			r = oc_ca_process_query(ca, &o, &res);
 		if (r != OC_OK)
 			error_fr(r, "order failed");
+		slot->request_id = res.request_id;
 		/* the result says OC_DISP_ERROR; the loop goes on */
 		r = res.message ? OC_OK : OC_ERR_NOMEM;
 		break;
@@ -202,51 +220,132 @@ dispatch(struct oc_ca *ca, uint32_t type, struct ocbuf *in, struct ocbuf *out)
 		break;
 	}
 	if (r == OC_OK) {
-		ocbuf_reset(out);
-		r = oc_ca_result_encode(&res, out);
+		ocbuf_reset(&slot->out);
+		r = oc_ca_result_encode(&res, &slot->out);
 	}
 	oc_ca_order_clear(&o);
 	oc_ca_result_clear(&res);
 	return r;
 }
 
+/* The batch did not commit: nothing of it is stored, no ISSUE order is decided. */
+static int
+take_back(struct ca_slot *slot)
+{
+	struct oc_ca_result res;
+	char id[16];
+	int r;
+
+	if (slot->type != OC_CA_MSG_ISSUE)
+		return OC_OK;
+	snprintf(id, sizeof(id), "%u", slot->request_id);
+	oc_audit("rollback", "request_id", id, "detail", "not stored: batch commit failed",
+	    (char *)NULL);
+	memset(&res, 0, sizeof(res));
+	if ((r = result_text(&res, OC_DISP_ERROR, OC_HR_NTE_FAIL, "The CA could not record "
+	    "the request (internal error)")) == OC_OK) {
+		ocbuf_reset(&slot->out);
+		r = oc_ca_result_encode(&res, &slot->out);
+	}
+	oc_ca_result_clear(&res);
+	return r;
+}
+
+/*
+ * Decide every order of the batch inside one store transaction, commit it
+ * once (group commit), and only then send the answers, each with the tag of
+ * its order. Without a transaction (BEGIN failed) each write commits on its
+ * own, as before. Returns an error only for a broken stream or memory.
+ */
+static int
+serve_batch(struct oc_ca *ca, int fd, struct ca_slot *slots, size_t n)
+{
+	int r = OC_OK, batched;
+
+	batched = oc_store_batch_begin(ca->store) == OC_OK;
+	if (!batched)
+		log_error("store transaction not started; committing order by order");
+	for (size_t i = 0; i < n; i++)
+		if ((r = dispatch(ca, &slots[i])) != OC_OK) {
+			error_fr(r, "answering a frame");
+			oc_store_batch_rollback(ca->store);
+			return r;
+		}
+	if (batched && (r = oc_store_batch_commit(ca->store)) != OC_OK) {
+		error_fr(r, "committing a batch of %zu orders", n);
+		for (size_t i = 0; i < n; i++)
+			if ((r = take_back(&slots[i])) != OC_OK)
+				return r;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((r = oc_frame_send_tagged(fd, OC_CA_MSG_RESULT, slots[i].tag,
+		    &slots[i].out)) != OC_OK) {
+			error_fr(r, "sending a result");
+			return r;
+		}
+	return OC_OK;
+}
+
+/* A frame (or the end of the stream) is waiting to be read. */
+static int
+frame_ready(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+
+	while ((n = poll(&p, 1, 0)) < 0 && errno == EINTR)
+		;
+	return n > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+}
+
 int
 oc_ca_serve(const struct oc_ca_config *cfg, int fd)
 {
 	struct oc_ca *ca = NULL;
-	struct ocbuf in, out;
-	uint32_t type;
-	int r;
+	struct ca_slot *slots = NULL;
+	size_t n;
+	int r, end = 0;
 
-	ocbuf_init(&in, OC_IPC_FRAME_MAX);
-	ocbuf_init(&out, OC_IPC_FRAME_MAX);
+	if ((slots = calloc(CA_BATCH_MAX, sizeof(*slots))) == NULL)
+		return OC_ERR_NOMEM;
+	for (size_t i = 0; i < CA_BATCH_MAX; i++) {
+		ocbuf_init(&slots[i].in, OC_IPC_FRAME_MAX);
+		ocbuf_init(&slots[i].out, OC_IPC_FRAME_MAX);
+	}
 	if ((r = oc_ca_open(cfg, &ca)) != OC_OK) {
 		error_fr(r, "CA not started");
 		goto out;
 	}
 	log_info("CA \"%s\" ready", ca->name);
-	for (;;) {
-		r = oc_frame_recv(fd, &type, &in);
-		if (r == OC_ERR_EOF) {
-			r = OC_OK;
-			break;
+	while (!end) {
+		/* wait for one frame, then take every frame already there */
+		n = 0;
+		while (n < CA_BATCH_MAX && (n == 0 || frame_ready(fd))) {
+			r = oc_frame_recv_tagged(fd, &slots[n].type, &slots[n].tag, &slots[n].in);
+			if (r != OC_OK) {
+				if (r == OC_ERR_EOF)
+					r = OC_OK;
+				else
+					error_fr(r, "receiving a frame");
+				end = 1;
+				break;
+			}
+			n++;
 		}
-		if (r != OC_OK) {
-			error_fr(r, "receiving a frame");
-			break;
-		}
-		if ((r = dispatch(ca, type, &in, &out)) != OC_OK) {
-			error_fr(r, "answering a frame");
-			break;
-		}
-		if ((r = oc_frame_send(fd, OC_CA_MSG_RESULT, &out)) != OC_OK) {
-			error_fr(r, "sending a result");
-			break;
+		if (n > 0) {
+			int rb = serve_batch(ca, fd, slots, n);
+			if (rb != OC_OK) {
+				r = rb;
+				break;
+			}
 		}
 	}
 out:
-	ocbuf_free(&in);
-	ocbuf_free(&out);
+	for (size_t i = 0; i < CA_BATCH_MAX; i++) {
+		ocbuf_free(&slots[i].in);
+		ocbuf_free(&slots[i].out);
+	}
+	free(slots);
 	oc_ca_close(ca);
 	return r;
 }

@@ -14,9 +14,7 @@ ca_call(struct oc_front *f, uint32_t type, const struct oc_ca_order *o, struct o
 {
 	int r;
 
-	pthread_mutex_lock(&f->ca_mu);
-	r = oc_ca_call(f->cfg.ca_fd, type, o, res);
-	pthread_mutex_unlock(&f->ca_mu);
+	r = oc_ca_client_call(f->ca, type, o, res);
 	if (r != OC_OK)
 		error_fr(r, "CA call");
 	return r;

@@ -24,7 +24,6 @@ oc_front_new(const struct oc_front_config *cfg, struct oc_front **fp)
 	*fp = NULL;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return OC_ERR_NOMEM;
-	pthread_mutex_init(&f->ca_mu, NULL);
 	pthread_mutex_init(&f->snap_mu, NULL);
 	f->cfg = *cfg;
 	if ((f->dir_path = oc_strdup(cfg->dir_path)) == NULL ||
@@ -50,7 +49,8 @@ oc_front_new(const struct oc_front_config *cfg, struct oc_front **fp)
 		}
 	}
 	f->cfg.endpoints = f->endpoints;
-	if ((r = oc_auth_new(f->dir_path, &f->auth)) != OC_OK)
+	if ((r = oc_auth_new(f->dir_path, &f->auth)) != OC_OK ||
+	    (r = oc_ca_client_new(cfg->ca_fd, &f->ca)) != OC_OK)
 		goto fail;
 	*fp = f;
 	return OC_OK;
@@ -77,7 +77,7 @@ oc_front_free(struct oc_front *f)
 	free(f->ca_name);
 	free(f->policy_id);
 	free(f->friendly_name);
-	pthread_mutex_destroy(&f->ca_mu);
+	oc_ca_client_free(f->ca);
 	pthread_mutex_destroy(&f->snap_mu);
 	free(f);
 }

@@ -8,6 +8,7 @@
 #include "auth/auth.h"
 #include "directory/directory.h"
 #include "front/front.h"
+#include "ipc/ca_client.h"
 #include "model/policy.h"
 #include "model/template.h"
 #include "soap/soap.h"
@@ -28,7 +29,7 @@ struct oc_front {
 	struct oc_endpoint *endpoints;   /* owned copies */
 	char *dir_path, *ca_name, *policy_id, *friendly_name;
 	struct oc_auth *auth;
-	pthread_mutex_t ca_mu;           /* one order at a time on the CA socket */
+	struct oc_ca_client *ca;         /* pipelined orders on the CA socket */
 	pthread_mutex_t snap_mu;
 	struct oc_policy_snapshot *snap;
 	time_t snap_checked;

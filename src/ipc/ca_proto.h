@@ -59,8 +59,9 @@ int oc_ca_result_encode(const struct oc_ca_result *r, struct ocbuf *b) OC_WUR;
 int oc_ca_result_decode(struct ocbuf *b, struct oc_ca_result *r) OC_WUR;
 
 /*
- * Client side: one round trip on fd (caller serialises access to fd).
- * type is OC_CA_MSG_ISSUE, OC_CA_MSG_QUERY or OC_CA_MSG_PING.
+ * Client side: one round trip on fd (frame tag 0; caller serialises access to
+ * fd). type is OC_CA_MSG_ISSUE, OC_CA_MSG_QUERY or OC_CA_MSG_PING. Several
+ * threads sharing one socket use ipc/ca_client.h instead.
  */
 int oc_ca_call(int fd, uint32_t type, const struct oc_ca_order *o,
     struct oc_ca_result *res) OC_WUR;

@@ -2,19 +2,41 @@
 #include "common/limits.h"
 
 #include <errno.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+/* Write both parts completely, in one writev when the kernel takes it all. */
 static int
-write_all(int fd, const uint8_t *p, size_t n)
+write_all2(int fd, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	while (alen + blen > 0) {
+		struct iovec iov[2];
+		int n = 0;
+		ssize_t w;
+
+		if (alen > 0)
+			iov[n++] = (struct iovec){ (void *)a, alen };
+		if (blen > 0)
+			iov[n++] = (struct iovec){ (void *)b, blen };
+		/* no SIGPIPE when the peer is gone: the caller gets OC_ERR_IPC */
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (w < 0 && errno == ENOTSOCK)
+			w = writev(fd, iov, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return OC_ERR_IPC;
-		p += w;
-		n -= (size_t)w;
+		if ((size_t)w >= alen) {
+			w -= (ssize_t)alen;
+			alen = 0;
+			b += w;
+			blen -= (size_t)w;
+		} else {
+			a += w;
+			alen -= (size_t)w;
+		}
 	}
 	return OC_OK;
 }
@@ -37,34 +59,49 @@ read_all(int fd, uint8_t *p, size_t n, int first)
 	return OC_OK;
 }
 
-int
-oc_frame_send(int fd, uint32_t type, const struct ocbuf *payload)
+static void
+put32(uint8_t *p, uint32_t v)
 {
-	size_t len = payload ? ocbuf_avail(payload) : 0;
-	uint8_t hdr[8];
-	int r;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
 
-	if (len > OC_IPC_FRAME_MAX)
-		return OC_ERR_LIMIT;
-	hdr[0] = type >> 24; hdr[1] = type >> 16; hdr[2] = type >> 8; hdr[3] = type;
-	hdr[4] = len >> 24; hdr[5] = len >> 16; hdr[6] = len >> 8; hdr[7] = len;
-	if ((r = write_all(fd, hdr, sizeof(hdr))) != OC_OK)
-		return r;
-	return len ? write_all(fd, ocbuf_ptr(payload), len) : OC_OK;
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 int
-oc_frame_recv(int fd, uint32_t *type, struct ocbuf *payload)
+oc_frame_send_tagged(int fd, uint32_t type, uint32_t tag, const struct ocbuf *payload)
 {
-	uint8_t hdr[8], chunk[16384];
+	size_t len = payload ? ocbuf_avail(payload) : 0;
+	uint8_t hdr[OC_FRAME_HEADER_LEN];
+
+	if (len > OC_IPC_FRAME_MAX)
+		return OC_ERR_LIMIT;
+	put32(hdr, type);
+	put32(hdr + 4, tag);
+	put32(hdr + 8, (uint32_t)len);
+	return write_all2(fd, hdr, sizeof(hdr), len ? ocbuf_ptr(payload) : NULL, len);
+}
+
+int
+oc_frame_recv_tagged(int fd, uint32_t *type, uint32_t *tag, struct ocbuf *payload)
+{
+	uint8_t hdr[OC_FRAME_HEADER_LEN], chunk[16384];
 	uint32_t len;
 	int r;
 
 	ocbuf_reset(payload);
 	if ((r = read_all(fd, hdr, sizeof(hdr), 1)) != OC_OK)
 		return r;
-	*type = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
-	len = (uint32_t)hdr[4] << 24 | (uint32_t)hdr[5] << 16 | (uint32_t)hdr[6] << 8 | hdr[7];
+	*type = get32(hdr);
+	if (tag != NULL)
+		*tag = get32(hdr + 4);
+	len = get32(hdr + 8);
 	if (len > OC_IPC_FRAME_MAX || len > payload->max)
 		return OC_ERR_LIMIT;
 	while (len > 0) {
@@ -76,4 +113,16 @@ oc_frame_recv(int fd, uint32_t *type, struct ocbuf *payload)
 		len -= (uint32_t)n;
 	}
 	return OC_OK;
+}
+
+int
+oc_frame_send(int fd, uint32_t type, const struct ocbuf *payload)
+{
+	return oc_frame_send_tagged(fd, type, 0, payload);
+}
+
+int
+oc_frame_recv(int fd, uint32_t *type, struct ocbuf *payload)
+{
+	return oc_frame_recv_tagged(fd, type, NULL, payload);
 }

@@ -1,6 +1,8 @@
 /*
  * The CA's durable store: requests, certificates, audit. SQLite (WAL,
- * synchronous=FULL) today; every write commits before the function returns.
+ * synchronous=FULL) today; every write commits before the function returns,
+ * except inside a batch (oc_store_batch_begin): then the writes join one
+ * transaction that oc_store_batch_commit makes durable (group commit).
  * Only the CA process opens it for writing.
  */
 #ifndef OC_STORE_H
@@ -49,7 +51,22 @@ struct oc_store_cert {
 };
 
 int oc_store_open(const char *path, struct oc_store **sp) OC_WUR;  /* creates schema */
-void oc_store_close(struct oc_store *s);
+void oc_store_close(struct oc_store *s);  /* rolls back an open batch */
+
+/*
+ * Group commit. Between oc_store_batch_begin (BEGIN IMMEDIATE) and
+ * oc_store_batch_commit (COMMIT, synchronous=FULL) every write function below
+ * joins one transaction instead of committing on its own: nothing written in
+ * the batch is durable, nor may be reported done, before the commit returns
+ * OC_OK. A write that fails inside a batch undoes only its own changes; if
+ * SQLite had to abort the whole transaction, every later write and the
+ * commit fail (and the batch is gone). On any commit failure nothing of the
+ * batch is stored. oc_store_batch_rollback discards an open batch (NULL-safe,
+ * no-op without one). Batches do not nest (OC_ERR_INVALID).
+ */
+int oc_store_batch_begin(struct oc_store *s) OC_WUR;
+int oc_store_batch_commit(struct oc_store *s) OC_WUR;
+void oc_store_batch_rollback(struct oc_store *s);
 
 /*
  * Allocate a new RequestID (random 31-bit-ish decimal, unique by constraint)

@@ -8,6 +8,7 @@
 
 struct oc_store {
 	sqlite3 *db;
+	int batch;                  /* inside oc_store_batch_begin .. commit/rollback */
 };
 
 /* The schema version this code writes (PRAGMA user_version). */

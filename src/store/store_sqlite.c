@@ -1,7 +1,8 @@
 /*
  * The CA's durable store over SQLite: WAL, synchronous=FULL, foreign keys on.
- * Every write function commits before it returns. Schema upgrades are driven
- * by PRAGMA user_version (store_schema.c).
+ * Every write function commits before it returns, unless a batch is open
+ * (group commit: one BEGIN IMMEDIATE .. COMMIT for many writes). Schema
+ * upgrades are driven by PRAGMA user_version (store_schema.c).
  */
 #include "store/store.h"
 #include "store/store_local.h"
@@ -87,9 +88,66 @@ oc_store_close(struct oc_store *s)
 {
 	if (s == NULL)
 		return;
+	oc_store_batch_rollback(s);
 	if (s->db != NULL)
 		sqlite3_close_v2(s->db);
 	free(s);
+}
+
+int
+oc_store_batch_begin(struct oc_store *s)
+{
+	int r;
+
+	if (s == NULL || s->batch)
+		return OC_ERR_INVALID;
+	if ((r = store_exec(s->db, "BEGIN IMMEDIATE")) != OC_OK)
+		return r;
+	s->batch = 1;
+	return OC_OK;
+}
+
+int
+oc_store_batch_commit(struct oc_store *s)
+{
+	if (s == NULL || !s->batch)
+		return OC_ERR_INVALID;
+	s->batch = 0;
+	if (sqlite3_get_autocommit(s->db)) {
+		/* SQLite aborted the transaction after an earlier error */
+		log_error("store batch was rolled back by an earlier error");
+		return OC_ERR_STORE;
+	}
+	if (store_exec(s->db, "COMMIT") != OC_OK) {
+		if (!sqlite3_get_autocommit(s->db) && store_exec(s->db, "ROLLBACK") != OC_OK)
+			log_error("rollback failed");
+		return OC_ERR_STORE;
+	}
+	return OC_OK;
+}
+
+void
+oc_store_batch_rollback(struct oc_store *s)
+{
+	if (s == NULL || !s->batch)
+		return;
+	s->batch = 0;
+	if (!sqlite3_get_autocommit(s->db) && store_exec(s->db, "ROLLBACK") != OC_OK)
+		log_error("rollback failed");
+}
+
+/*
+ * Before a write: inside a batch, the transaction must still be open (after
+ * SQLite aborted it, a write would otherwise commit on its own).
+ */
+static int
+store_write_ok(struct oc_store *s)
+{
+	if (s->batch && sqlite3_get_autocommit(s->db)) {
+		log_error("store batch was rolled back by an earlier error");
+		return OC_ERR_STORE;
+	}
+	return OC_OK;
 }
 
 static int
@@ -137,6 +195,8 @@ oc_store_request_new(struct oc_store *s, const char *requester, const char *temp
 		return OC_ERR_INVALID;
 	if (der_len > OC_REQUEST_DER_MAX)
 		return OC_ERR_LIMIT;
+	if ((r = store_write_ok(s)) != OC_OK)
+		return r;
 	if ((r = store_prepare(s, "INSERT INTO requests (request_id, requester, template, "
 	    "status, hresult, request_der, submitted) VALUES (?, ?, ?, ?, 0, ?, ?)", &st)) != OC_OK)
 		goto out;
@@ -184,6 +244,8 @@ oc_store_request_resolve(struct oc_store *s, uint32_t request_id, int status,
 	if (s == NULL || request_id == 0 || status == OC_REQ_STATUS_ISSUED ||
 	    status < OC_REQ_STATUS_PENDING || status > OC_REQ_STATUS_FAILED)
 		return OC_ERR_INVALID;
+	if ((r = store_write_ok(s)) != OC_OK)
+		return r;
 	if ((r = store_prepare(s, "UPDATE requests SET status = ?, hresult = ?, "
 	    "disposition = ?, resolved = ? WHERE request_id = ? AND status = ?", &st)) != OC_OK)
 		goto out;
@@ -216,6 +278,8 @@ oc_store_request_set_template(struct oc_store *s, uint32_t request_id, const cha
 
 	if (s == NULL || request_id == 0 || template_name == NULL)
 		return OC_ERR_INVALID;
+	if ((r = store_write_ok(s)) != OC_OK)
+		return r;
 	if ((r = store_prepare(s, "UPDATE requests SET template = ? WHERE request_id = ?",
 	    &st)) != OC_OK)
 		return r;
@@ -295,7 +359,10 @@ oc_store_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc_sto
 		return OC_ERR_INVALID;
 	if (c->der_len > OC_CERT_DER_MAX)
 		return OC_ERR_LIMIT;
-	if ((r = store_exec(s->db, "BEGIN IMMEDIATE")) != OC_OK)
+	if ((r = store_write_ok(s)) != OC_OK)
+		return r;
+	/* in a batch, a savepoint: a failure undoes this certificate only */
+	if ((r = store_exec(s->db, s->batch ? "SAVEPOINT oc_issue" : "BEGIN IMMEDIATE")) != OC_OK)
 		return r;
 	in_tx = 1;
 	if ((r = request_status(s, request_id, &status)) != OC_OK)
@@ -350,13 +417,14 @@ oc_store_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc_sto
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((r = store_exec(s->db, "COMMIT")) != OC_OK)
+	if ((r = store_exec(s->db, s->batch ? "RELEASE oc_issue" : "COMMIT")) != OC_OK)
 		goto out;
 	in_tx = 0;
 	r = OC_OK;
 out:
 	sqlite3_finalize(st);
-	if (in_tx && store_exec(s->db, "ROLLBACK") != OC_OK)
+	if (in_tx && !sqlite3_get_autocommit(s->db) && store_exec(s->db, s->batch ?
+	    "ROLLBACK TO oc_issue; RELEASE oc_issue" : "ROLLBACK") != OC_OK)
 		log_error("rollback failed");
 	return r;
 }
@@ -369,6 +437,8 @@ oc_store_audit(struct oc_store *s, const char *event, const char *actor, const c
 
 	if (s == NULL || event == NULL)
 		return OC_ERR_INVALID;
+	if ((r = store_write_ok(s)) != OC_OK)
+		return r;
 	if ((r = store_prepare(s, "INSERT INTO audit (time, event, actor, detail) "
 	    "VALUES (?, ?, ?, ?)", &st)) != OC_OK)
 		return r;
