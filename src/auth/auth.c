@@ -7,11 +7,16 @@
  *   HMAC-SHA256(process key, login || 0x00 || password),
  *   the canonical account name,
  *   SHA-256 of the verifier it was checked against,
- *   and an expiry.
- * A hit still reads the account (attributes, groups, current verifier) from
- * the directory; a changed verifier (password change) or a different
- * account behind the login is a miss. Unknown users and accounts without a
- * verifier cost one yescrypt computation like everybody else.
+ *   an expiry,
+ *   and the account's identity (attributes, transitive groups) as read at
+ *   a directory policy serial.
+ * Every check reads, in one query, the account behind the login, its
+ * current verifier and the directory's policy serial: a changed verifier
+ * (password change) or a different account behind the login is a miss; a
+ * changed serial (any account, group or rights change bumps it) makes the
+ * credentials still count but re-reads the identity. Unknown users and
+ * accounts without a verifier cost one yescrypt computation like everybody
+ * else.
  */
 #include "auth/auth.h"
 
@@ -38,6 +43,16 @@ struct auth_entry {
 	char name[OC_NAME_MAX + 1];
 	time_t expires;         /* CLOCK_MONOTONIC seconds; 0 = free slot */
 	time_t added;
+	int64_t serial;         /* directory policy serial id was read at */
+	int has_id;
+	struct oc_identity id;  /* owned */
+};
+
+/* What the cache knows about a credential. */
+enum auth_hit {
+	AUTH_MISS = 0,          /* run the password check */
+	AUTH_HIT_CRED,          /* credentials verified, identity to be re-read */
+	AUTH_HIT_FULL,          /* credentials verified, identity copied out */
 };
 
 /* One read-only directory handle per thread. */
@@ -128,6 +143,13 @@ auth_dir(struct oc_auth *a, struct oc_directory **dirp)
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
+static void
+auth_entry_clear(struct auth_entry *e)
+{
+	oc_identity_clear(&e->id);
+	OPENSSL_cleanse(e, sizeof(*e));
+}
+
 int
 oc_auth_new(const char *dir_path, struct oc_auth **ap)
 {
@@ -188,7 +210,8 @@ oc_auth_free(struct oc_auth *a)
 		free(h);
 	}
 	if (a->cache != NULL) {
-		OPENSSL_cleanse(a->cache, a->ncache * sizeof(*a->cache));
+		for (size_t i = 0; i < a->ncache; i++)
+			auth_entry_clear(&a->cache[i]);
 		free(a->cache);
 	}
 	oc_free_secret(a->dummy_verifier);
@@ -228,14 +251,17 @@ auth_mac(struct oc_auth *a, const char *login, size_t llen, const char *password
 	return ok ? OC_OK : OC_ERR_CRYPTO;
 }
 
-/* 1 when mac is cached, unexpired, for name, checked against vhash. */
-static int
+/*
+ * Is mac cached, unexpired, for name, checked against vhash? With an
+ * identity read at serial, that identity is copied to id (AUTH_HIT_FULL).
+ */
+static enum auth_hit
 auth_cache_hit(struct oc_auth *a, const uint8_t *mac, const char *name,
-    const uint8_t *vhash)
+    const uint8_t *vhash, int64_t serial, struct oc_identity *id)
 {
 	time_t now = auth_now();
+	enum auth_hit hit = AUTH_MISS;
 	size_t i;
-	int hit = 0;
 
 	pthread_mutex_lock(&a->mu);
 	for (i = 0; i < a->ncache; i++) {
@@ -245,11 +271,16 @@ auth_cache_hit(struct oc_auth *a, const uint8_t *mac, const char *name,
 			continue;
 		if (e->expires > now && strcmp(e->name, name) == 0 &&
 		    CRYPTO_memcmp(e->vhash, vhash, AUTH_MAC_LEN) == 0) {
-			hit = 1;
+			hit = AUTH_HIT_CRED;
 			a->st.cache_hits++;
+			if (e->has_id && e->serial == serial &&
+			    oc_identity_copy(id, &e->id) == OC_OK) {
+				hit = AUTH_HIT_FULL;
+				a->st.identity_hits++;
+			}
 		} else {
 			/* expired, or the password / account changed */
-			OPENSSL_cleanse(e, sizeof(*e));
+			auth_entry_clear(e);
 		}
 		break;
 	}
@@ -257,16 +288,22 @@ auth_cache_hit(struct oc_auth *a, const uint8_t *mac, const char *name,
 	return hit;
 }
 
+/* Remember verified credentials and the identity read at serial (may be NULL). */
 static void
 auth_cache_put(struct oc_auth *a, const uint8_t *mac, const char *name,
-    const uint8_t *vhash)
+    const uint8_t *vhash, int64_t serial, const struct oc_identity *id)
 {
 	struct auth_entry *e, *slot = NULL;
+	struct oc_identity copy = { 0 };
 	time_t now = auth_now();
+	int has_id = 0;
 	size_t i;
 
 	if (strlen(name) > OC_NAME_MAX)
 		return;
+	/* copied outside the lock; without memory the entry just has no identity */
+	if (id != NULL && oc_identity_copy(&copy, id) == OC_OK)
+		has_id = 1;
 	pthread_mutex_lock(&a->mu);
 	for (i = 0; i < a->ncache; i++) {
 		e = &a->cache[i];
@@ -281,12 +318,15 @@ auth_cache_put(struct oc_auth *a, const uint8_t *mac, const char *name,
 			slot = e;               /* oldest so far */
 		}
 	}
-	OPENSSL_cleanse(slot, sizeof(*slot));
+	auth_entry_clear(slot);
 	memcpy(slot->mac, mac, AUTH_MAC_LEN);
 	memcpy(slot->vhash, vhash, AUTH_MAC_LEN);
 	strcpy(slot->name, name);
 	slot->added = now;
 	slot->expires = now + OC_AUTH_CACHE_TTL_SECONDS;
+	slot->serial = serial;
+	slot->has_id = has_id;
+	slot->id = copy;                        /* moved in */
 	pthread_mutex_unlock(&a->mu);
 }
 
@@ -330,7 +370,9 @@ oc_auth_password(struct oc_auth *a, const char *login, const char *password,
 	struct oc_directory *dir = NULL;
 	uint8_t mac[AUTH_MAC_LEN], vhash[AUTH_MAC_LEN];
 	unsigned int vhlen = 0;
-	char *verifier = NULL;
+	char *name = NULL, *verifier = NULL;
+	int64_t serial = 0;
+	enum auth_hit hit;
 	size_t llen, plen;
 	int r;
 
@@ -351,9 +393,10 @@ oc_auth_password(struct oc_auth *a, const char *login, const char *password,
 	if ((r = auth_mac(a, login, llen, password, plen, mac)) != OC_OK)
 		goto out;
 
-	r = oc_dir_account_lookup_login(dir, login, &found);
-	if (r == OC_OK)
-		r = oc_dir_account_verifier(dir, found.name, &verifier);
+	/* the account behind the login, its verifier and the serial: one read */
+	r = oc_dir_login_state(dir, login, &name, &verifier, &serial);
+	if (r == OC_OK && verifier == NULL)
+		r = OC_ERR_NOT_FOUND;
 	if (r == OC_ERR_NOT_FOUND) {
 		/* unknown user or no password login: same cost, same answer */
 		(void)auth_crypt_check(a, password, a->dummy_verifier);
@@ -366,12 +409,21 @@ oc_auth_password(struct oc_auth *a, const char *login, const char *password,
 		r = OC_ERR_CRYPTO;
 		goto out;
 	}
-	if (!auth_cache_hit(a, mac, found.name, vhash)) {
-		if (!auth_crypt_check(a, password, verifier)) {
-			r = OC_ERR_AUTH;
+	hit = auth_cache_hit(a, mac, name, vhash, serial, &found);
+	if (hit == AUTH_MISS && !auth_crypt_check(a, password, verifier)) {
+		r = OC_ERR_AUTH;
+		goto fail;
+	}
+	if (hit != AUTH_HIT_FULL) {
+		r = oc_dir_account_get(dir, name, &found);
+		if (r == OC_ERR_NOT_FOUND) {
+			r = OC_ERR_AUTH;        /* removed since the first read */
 			goto fail;
 		}
-		auth_cache_put(a, mac, found.name, vhash);
+		if (r != OC_OK)
+			goto out;
+		/* read after the serial: at least as new as what serial names */
+		auth_cache_put(a, mac, name, vhash, serial, &found);
 	}
 	found.auth_type = OC_AUTH_PASSWORD;
 	*id = found;
@@ -382,6 +434,7 @@ fail:
 	auth_failed(a);
 out:
 	oc_identity_clear(&found);
+	free(name);
 	oc_free_secret(verifier);
 	OPENSSL_cleanse(mac, sizeof(mac));
 	OPENSSL_cleanse(vhash, sizeof(vhash));

@@ -26,6 +26,7 @@ int oc_auth_password(struct oc_auth *a, const char *login, const char *password,
 struct oc_auth_stats {
 	unsigned long hashes;       /* full yescrypt computations */
 	unsigned long cache_hits;
+	unsigned long identity_hits; /* cache hits that also reused the account's identity */
 	unsigned long failures;
 };
 void oc_auth_get_stats(struct oc_auth *a, struct oc_auth_stats *st);

@@ -209,6 +209,80 @@ test_cache(void **state)
 	oc_auth_free(a);
 }
 
+static void
+dir_change(const char *group, const char *member, int add)
+{
+	struct oc_directory *dir = NULL;
+
+	assert_int_equal(oc_dir_open(dbpath, 0, &dir), OC_OK);
+	if (add)
+		assert_int_equal(oc_dir_group_add_member(dir, group, member), OC_OK);
+	else
+		assert_int_equal(oc_dir_group_remove_member(dir, group, member), OC_OK);
+	oc_dir_close(dir);
+}
+
+/*
+ * A hit reuses the identity read with the credentials while the directory's
+ * policy serial stays; a group change (which bumps it) is seen on the next
+ * check, a removed account no longer logs in from the cache.
+ */
+static void
+test_cached_identity(void **state)
+{
+	struct oc_auth *a = NULL;
+	struct oc_auth_stats s0, s1;
+	struct oc_identity id;
+	struct oc_directory *dir = NULL;
+	struct oc_identity dave = { 0 };
+
+	assert_int_equal(oc_auth_new(dbpath, &a), OC_OK);
+	assert_int_equal(oc_auth_password(a, "alice", "correct horse", &id), OC_OK);
+	assert_true(oc_strlist_contains(&id.groups, "staff"));
+	oc_identity_clear(&id);
+	oc_auth_get_stats(a, &s0);
+	assert_int_equal(oc_auth_password(a, "alice", "correct horse", &id), OC_OK);
+	oc_auth_get_stats(a, &s1);
+	assert_int_equal(s1.identity_hits, s0.identity_hits + 1);
+	assert_string_equal(id.name, "alice");
+	assert_string_equal(id.upn, "alice@example.test");
+	assert_int_equal(id.auth_type, OC_AUTH_PASSWORD);
+	assert_true(oc_strlist_contains(&id.groups, "staff"));
+	oc_identity_clear(&id);
+
+	/* leaving a group bumps the serial: the next check re-reads the groups */
+	dir_change("staff", "alice", 0);
+	assert_int_equal(oc_auth_password(a, "alice", "correct horse", &id), OC_OK);
+	assert_false(oc_strlist_contains(&id.groups, "staff"));
+	oc_identity_clear(&id);
+	oc_auth_get_stats(a, &s0);
+	assert_int_equal(s0.hashes, s1.hashes);             /* credentials still cached */
+	assert_int_equal(s0.identity_hits, s1.identity_hits);
+	dir_change("staff", "alice", 1);
+	assert_int_equal(oc_auth_password(a, "alice", "correct horse", &id), OC_OK);
+	assert_true(oc_strlist_contains(&id.groups, "staff"));
+	oc_identity_clear(&id);
+	assert_int_equal(oc_auth_password(a, "alice", "correct horse", &id), OC_OK);
+	assert_true(oc_strlist_contains(&id.groups, "staff"));
+	oc_identity_clear(&id);
+	oc_auth_get_stats(a, &s1);
+	assert_int_equal(s1.identity_hits, s0.identity_hits + 1);
+
+	/* a removed account is gone at once, cached or not */
+	assert_int_equal(oc_dir_open(dbpath, 0, &dir), OC_OK);
+	dave.name = "dave";
+	assert_int_equal(oc_dir_account_add(dir, &dave, "dave's pw"), OC_OK);
+	assert_int_equal(oc_auth_password(a, "dave", "dave's pw", &id), OC_OK);
+	oc_identity_clear(&id);
+	assert_int_equal(oc_auth_password(a, "dave", "dave's pw", &id), OC_OK);
+	oc_identity_clear(&id);
+	assert_int_equal(oc_dir_account_remove(dir, "dave"), OC_OK);
+	oc_dir_close(dir);
+	assert_int_equal(oc_auth_password(a, "dave", "dave's pw", &id), OC_ERR_AUTH);
+	assert_null(id.name);
+	oc_auth_free(a);
+}
+
 /* Overlong credentials are refused without touching the directory. */
 static void
 test_overlong(void **state)
@@ -311,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_unknown_user_costs_a_hash),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cached_identity),
 		cmocka_unit_test(test_overlong),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_bad_directory),
