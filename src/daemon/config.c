@@ -95,7 +95,7 @@ parse_u32(const char *v, uint32_t *out)
 	char *end;
 	unsigned long long x;
 
-	if (*v == '\0' || *v == '-')
+	if (!isdigit((unsigned char)*v))        /* no sign, no space, not empty */
 		return OC_ERR_CONFIG;
 	x = strtoull(v, &end, 10);
 	if (*end != '\0' || x > UINT32_MAX)
@@ -118,6 +118,19 @@ parse_auth(const char *v, enum oc_auth_type *a)
 	return OC_OK;
 }
 
+static const char *const sections[] = {
+	"server", "ca", "store", "directory", "policy", "endpoint", "publish",
+};
+
+static int
+known_section(const char *name)
+{
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (!strcmp(name, sections[i]))
+			return 1;
+	return 0;
+}
+
 static int
 apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 {
@@ -125,6 +138,8 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 	uint32_t u;
 	int r;
 
+	if (*v == '\0')                        /* "key =": omit optional keys instead */
+		return OC_ERR_CONFIG;
 	if (!strcmp(sec, "server")) {
 		if (!strcmp(k, "listen"))
 			return oc_strlist_add(&c->listen, v);
@@ -218,6 +233,12 @@ oc_config_load(const char *path, struct oc_config *c)
 		log_error("cannot read %s: %s", path, oc_strerror(r));
 		return r;
 	}
+	/* strsep below would stop at a NUL byte and ignore the rest of the file */
+	if (memchr(data, '\0', len) != NULL) {
+		log_error("%s: contains a NUL byte", path);
+		r = OC_ERR_CONFIG;
+		goto out;
+	}
 	if ((dup = strdup(path)) == NULL || (c->base_dir = strdup(dirname(dup))) == NULL) {
 		r = OC_ERR_NOMEM;
 		goto out;
@@ -231,12 +252,17 @@ oc_config_load(const char *path, struct oc_config *c)
 			continue;
 		if (*s == '[') {
 			char *e = strchr(s, ']');
-			if (e == NULL || (size_t)(e - s - 1) >= sizeof(sec)) {
+			/* "]" ends the line (s is trimmed); the name is one we know */
+			if (e == NULL || e[1] != '\0' || (size_t)(e - s - 1) >= sizeof(sec)) {
 				r = OC_ERR_CONFIG;
 				goto bad;
 			}
 			*e = '\0';
 			snprintf(sec, sizeof(sec), "%s", trim(s + 1));
+			if (!known_section(sec)) {
+				r = OC_ERR_CONFIG;
+				goto bad;
+			}
 			if (!strcmp(sec, "endpoint")) {
 				struct oc_conf_endpoint *n = realloc(c->endpoints,
 				    (c->nendpoints + 1) * sizeof(*n));
