@@ -5,6 +5,7 @@
  */
 #include "pkix/pkix.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,20 +143,41 @@ add_cert_once(CMS_ContentInfo *cms, X509 *x)
 }
 
 /*
- * OpenSSL 3.0 always adds signingTime when it signs. Drop it and sign the
- * remaining signed attributes (contentType, messageDigest) again.
+ * Sign once, without OpenSSL's CMS_final: OpenSSL 3.0 always adds
+ * signingTime when it signs, and these responses carry contentType and
+ * messageDigest only (wstep.md 7.1). So embed the content, add the two
+ * signed attributes, and sign their DER (SET OF, as the SignerInfo encodes
+ * them) with the CA key, once.
  */
 static int
-resign_without_signing_time(CMS_SignerInfo *si, EVP_PKEY *key)
+sign_content(CMS_ContentInfo *cms, CMS_SignerInfo *si, EVP_PKEY *key,
+    const ASN1_OBJECT *ctype, const uint8_t *content, size_t clen)
 {
 	STACK_OF(X509_ATTRIBUTE) *attrs = NULL;
+	ASN1_OCTET_STRING **pos;
+	BIO *chain;
 	EVP_MD_CTX *ctx = NULL;
-	unsigned char *abuf = NULL, *sig = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE], *abuf = NULL, *sig = NULL;
+	unsigned int mdlen = 0;
 	size_t siglen = 0;
-	int idx, alen, i, r = OC_ERR_CRYPTO;
+	int alen, i, r = OC_ERR_CRYPTO;
 
-	while ((idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1)) >= 0)
-		X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, idx));
+	/* CMS_dataInit sets the SignedData version (3: eContentType is not id-data) */
+	if (clen > INT32_MAX || (chain = CMS_dataInit(cms, NULL)) == NULL)
+		goto out;
+	BIO_free_all(chain);
+	if ((pos = CMS_get0_content(cms)) == NULL)
+		goto out;
+	if (*pos == NULL && (*pos = ASN1_OCTET_STRING_new()) == NULL)
+		goto out;
+	if (!ASN1_OCTET_STRING_set(*pos, content, (int)clen))
+		goto out;
+	(*pos)->flags &= ~ASN1_STRING_FLAG_CONT;
+	if (EVP_Digest(content, clen, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT, ctype, -1) ||
+	    !CMS_signed_add1_attr_by_NID(si, NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING,
+	    md, (int)mdlen))
+		goto out;
 	if ((attrs = sk_X509_ATTRIBUTE_new_null()) == NULL)
 		goto out;
 	for (i = 0; i < CMS_signed_get_attr_count(si); i++)
@@ -190,7 +212,6 @@ pkix_cmc_response(X509 *ca_cert, EVP_PKEY *ca_key, X509 *issued,
 	CMS_ContentInfo *cms = NULL;
 	CMS_SignerInfo *si;
 	ASN1_OBJECT *ctype = NULL;
-	BIO *in = NULL;
 	uint8_t *content = NULL;
 	size_t clen;
 	int i, r = OC_ERR_INVALID;
@@ -239,11 +260,7 @@ pkix_cmc_response(X509 *ca_cert, EVP_PKEY *ca_key, X509 *issued,
 	if ((si = CMS_add1_signer(cms, ca_cert, ca_key, EVP_sha256(),
 	    CMS_BINARY | CMS_NOSMIMECAP | CMS_NOCERTS | CMS_PARTIAL)) == NULL)
 		goto out;
-	if ((in = BIO_new_mem_buf(content, (int)clen)) == NULL)
-		goto out;
-	if (!CMS_final(cms, in, NULL, CMS_BINARY))
-		goto out;
-	if ((r = resign_without_signing_time(si, ca_key)) != OC_OK)
+	if ((r = sign_content(cms, si, ca_key, ctype, content, clen)) != OC_OK)
 		goto out;
 	if ((r = pkix_i2d(ASN1_ITEM_rptr(CMS_ContentInfo), cms, der, len)) != OC_OK)
 		goto out;
@@ -261,7 +278,6 @@ out:
 		    ERR_reason_error_string(ERR_peek_last_error()) ?
 		    ERR_reason_error_string(ERR_peek_last_error()) : "OpenSSL error");
 	ERR_clear_error();
-	BIO_free(in);
 	free(content);
 	ASN1_OBJECT_free(ctype);
 	CMS_ContentInfo_free(cms);
