@@ -14,6 +14,13 @@
  * FUZZ_CA_ORDER_VERBOSE=1 in the environment prints each decision (to see
  * what the seeds reach: ./fuzz_ca_order FILE...).
  *
+ * The CA key and certificate are fixed (below, made with openssl for this
+ * fuzzer only, valid until 2100) so that seeds can carry what this CA
+ * issued: every store the fuzzer opens records FUZZ_EE_PEM (serial
+ * 4f43455346555a5a, account "fuzz", template User) as issued, and the seed
+ * cms_renewal_ours.bin is a renewal signed with it, which the CA accepts;
+ * mutations of it reach the renewal checks past "not issued by this CA".
+ *
  * The store grows by one request per input; it is replaced by a fresh one
  * every FUZZ_STORE_ROUNDS inputs so long runs stay bounded in size.
  */
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -32,14 +40,50 @@
 #include "ca/ca.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "directory/directory.h"
 #include "model/hresult.h"
+#include "store/store.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_ACCOUNT      "fuzz"
 #define FUZZ_STORE_ROUNDS 20000
+
+/* A test-only CA (P-256, CN=OpenCES Demo CA): not a secret. */
+static const char FUZZ_CA_KEY_PEM[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgXBYUq0+R4tCvz2HK\n"
+    "eXMBhI/p/UIFA9C7LSOTBztwiFyhRANCAARXcytloUEJVI46WEO1zX4fJaUCIv1F\n"
+    "sSE5ogC2rOUUBNjjNjG1mpteAL0sgfVCPUuTOzz5G1g3080wxcrx5L3Q\n"
+    "-----END PRIVATE KEY-----\n";
+static const char FUZZ_CA_CERT_PEM[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBbTCCARKgAwIBAgIGT0NFU0ZBMAoGCCqGSM49BAMCMBoxGDAWBgNVBAMMD09w\n"
+    "ZW5DRVMgRGVtbyBDQTAgFw0yNjExMjUxMzU4NDNaGA8yMTAwMTAyODEzNTg0M1ow\n"
+    "GjEYMBYGA1UEAwwPT3BlbkNFUyBEZW1vIENBMFkwEwYHKoZIzj0CAQYIKoZIzj0D\n"
+    "AQcDQgAEV3MrZaFBCVSOOlhDtc1+HyWlAiL9RbEhOaIAtqzlFATY4zYxtZqbXgC9\n"
+    "LIH1Qj1Lkzs8+RtYN9PNMMXK8eS90KNCMEAwDwYDVR0TAQH/BAUwAwEB/zAOBgNV\n"
+    "HQ8BAf8EBAMCAQYwHQYDVR0OBBYEFH8DtA7CEE7a7fXR25SLqZinXorvMAoGCCqG\n"
+    "SM49BAMCA0kAMEYCIQDYFT9U6SZjKhS1r/jdcVbvahJIXVWL33Vy+IDZH54fKgIh\n"
+    "AM9Oelt0JdLV87Gmyyi4YMS8y1rSLsVn6q64Eu6U4uD8\n"
+    "-----END CERTIFICATE-----\n";
+/* Issued by it to CN=fuzz: the certificate renewal seeds are signed with. */
+static const char FUZZ_EE_PEM[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBlTCCATygAwIBAgIIT0NFU0ZVWlowCgYIKoZIzj0EAwIwGjEYMBYGA1UEAwwP\n"
+    "T3BlbkNFUyBEZW1vIENBMCAXDTI2MTEyNTEzNTg0M1oYDzIxMDAxMDI4MTM1ODQz\n"
+    "WjAPMQ0wCwYDVQQDDARmdXp6MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEFr+b\n"
+    "1r2uYoPUuQJ7OgXYrTOGndCY7tsO2h2AnGCkNDWpo2dsDzmT9glfU1ogSvXY1Yvo\n"
+    "jUemLGWcZtQJWega4qN1MHMwDAYDVR0TAQH/BAIwADAOBgNVHQ8BAf8EBAMCB4Aw\n"
+    "HwYDVR0jBBgwFoAUfwO0DsIQTtrt9dHblIupmKdeiu8wEwYDVR0lBAwwCgYIKwYB\n"
+    "BQUHAwIwHQYDVR0OBBYEFJiPj6jGfI6fCskGRRRe+aHkdl5JMAoGCCqGSM49BAMC\n"
+    "A0cAMEQCIBT48cjep/iWwvVfBdjMuVy5Y5HjPI7lH2OmjcTTw517AiAXMhseirFs\n"
+    "Y4b/0FST5LSg9aeOsh3runGDaWPbaNLVwA==\n"
+    "-----END CERTIFICATE-----\n";
+#define FUZZ_EE_SERIAL_HEX "4f43455346555a5a"
+#define FUZZ_EE_TEMPLATE   "User"
 
 static struct {
 	char tmp[64], dir_path[96], store_path[96], key_path[96], cert_path[96];
@@ -183,6 +227,47 @@ make_directory(void)
 	oc_dir_close(dir);
 }
 
+/* Record FUZZ_EE_PEM in the (new) store as issued to the account, so renewals can use it. */
+static void
+record_renewable(void)
+{
+	BIO *b = BIO_new_mem_buf(FUZZ_EE_PEM, (int)sizeof(FUZZ_EE_PEM) - 1);
+	X509 *x = NULL;
+	struct oc_store *st = NULL;
+	struct oc_store_cert sc;
+	struct tm tb, ta;
+	uint8_t *der = NULL;
+	uint32_t id = 0;
+	int len = 0, r;
+
+	memset(&sc, 0, sizeof(sc));
+	if (b == NULL || (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL ||
+	    (len = i2d_X509(x, &der)) <= 0 ||
+	    ASN1_TIME_to_tm(X509_get0_notBefore(x), &tb) != 1 ||
+	    ASN1_TIME_to_tm(X509_get0_notAfter(x), &ta) != 1)
+		die("the renewal certificate", OC_ERR_CRYPTO);
+	if ((r = oc_store_open(F.store_path, &st)) != OC_OK)
+		die("oc_store_open", r);
+	if ((r = oc_store_request_new(st, FUZZ_ACCOUNT, FUZZ_EE_TEMPLATE, der, (size_t)len,
+	    &id)) != OC_OK)
+		die("oc_store_request_new", r);
+	sc.serial_hex = (char *)FUZZ_EE_SERIAL_HEX;
+	sc.request_id = id;
+	sc.requester = (char *)FUZZ_ACCOUNT;
+	sc.template_name = (char *)FUZZ_EE_TEMPLATE;
+	sc.subject = (char *)"CN=fuzz";
+	sc.not_before = timegm(&tb);
+	sc.not_after = timegm(&ta);
+	sc.der = der;
+	sc.der_len = (size_t)len;
+	if ((r = oc_store_cert_issue(st, id, &sc, "Issued")) != OC_OK)
+		die("oc_store_cert_issue", r);
+	oc_store_close(st);
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(b);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -205,9 +290,16 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	F.cfg.key_type = "P256";
 	F.cfg.aia_url = "http://pki.fuzz.test/ca.crt";
 	F.cfg.cdp_url = "http://pki.fuzz.test/ca.crl";
+	/* oc_ca_init loads and checks existing files */
+	if ((r = oc_file_write(F.key_path, FUZZ_CA_KEY_PEM, sizeof(FUZZ_CA_KEY_PEM) - 1,
+	    0600)) != OC_OK ||
+	    (r = oc_file_write(F.cert_path, FUZZ_CA_CERT_PEM, sizeof(FUZZ_CA_CERT_PEM) - 1,
+	    0644)) != OC_OK)
+		die("writing the CA files", r);
 	if ((r = oc_ca_init(&F.cfg)) != OC_OK)
 		die("oc_ca_init", r);
 	make_directory();
+	record_renewable();
 	if ((r = oc_ca_open(&F.cfg, &F.ca)) != OC_OK)
 		die("oc_ca_open", r);
 	return 0;
@@ -224,6 +316,7 @@ maybe_renew_store(void)
 	oc_ca_close(F.ca);
 	F.ca = NULL;
 	remove_store();
+	record_renewable();
 	if ((r = oc_ca_open(&F.cfg, &F.ca)) != OC_OK)
 		die("oc_ca_open (fresh store)", r);
 }
