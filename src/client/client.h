@@ -19,6 +19,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/limits.h"
 #include "common/util.h"
 
 /* Exit statuses of opences. */
@@ -43,7 +44,9 @@
 /* ------------------------------------------------------------------ */
 /* Command line (cli.c) */
 
-enum client_cmd { CLIENT_CMD_NONE = 0, CLIENT_CMD_ENROLL, CLIENT_CMD_POLICY };
+enum client_cmd {
+	CLIENT_CMD_NONE = 0, CLIENT_CMD_ENROLL, CLIENT_CMD_POLICY, CLIENT_CMD_RENEW,
+};
 
 struct client_opts {
 	enum client_cmd cmd;
@@ -60,6 +63,9 @@ struct client_opts {
 	struct oc_strlist dns;
 	char *key_out;
 	char *cert_out;
+	char *cert;                  /* renew: the current certificate (PEM or DER) */
+	char *key;                   /* renew: its private key (PEM) */
+	int new_key;                 /* renew: generate a new key */
 	long timeout;                /* seconds */
 	long connect_timeout;        /* seconds */
 	int verbose;
@@ -207,6 +213,7 @@ struct client_endpoint {
 	const char *uri;             /* borrowed from the policy */
 	uint32_t priority;
 	int32_t ca_ref;
+	int renewal_only;            /* published with renewalOnly true */
 };
 /*
  * The CES URIs of the template's CAs whose clientAuthentication == auth and
@@ -215,6 +222,15 @@ struct client_endpoint {
  */
 int client_order_endpoints(const struct client_policy *pol, const struct client_template *t,
     uint32_t auth, struct client_rng *rng, struct client_endpoint **out, size_t *n) OC_WUR;
+/*
+ * For a renewal (renewal != 0): first the renewalOnly URIs of the template's
+ * CAs with that auth, ordered as above, then the others as
+ * client_order_endpoints gives them (a URI published both ways is tried once,
+ * in the renewal-only group). renewal == 0 is client_order_endpoints.
+ */
+int client_order_endpoints_for(const struct client_policy *pol,
+    const struct client_template *t, uint32_t auth, int renewal, struct client_rng *rng,
+    struct client_endpoint **out, size_t *n) OC_WUR;
 /* Fisher-Yates over an array of pointers. */
 void client_shuffle(const char **v, size_t n, struct client_rng *rng);
 
@@ -344,7 +360,73 @@ int client_cert_summary(X509 *x, const char *template_name, const char *uri,
 /* ------------------------------------------------------------------ */
 /* Flows (enroll.c) */
 
+/* State of one run: credentials, HTTP handle, the policy, the last answer. */
+struct client_flow {
+	const struct client_opts *o;
+	struct client_http http;
+	char *password;                 /* secret: oc_free_secret */
+	/* policy step */
+	struct client_policy pol;
+	/* enrollment step */
+	const uint8_t *csr;             /* the request being sent (borrowed) */
+	size_t csr_len;
+	struct client_rstrc rstrc;
+};
+
+/* Read the password (--auth password) and set up HTTP. Always clear after. */
+int client_flow_init(struct client_flow *f, const struct client_opts *o) OC_WUR;
+void client_flow_clear(struct client_flow *f);
+/* GetPolicies with failover over the policy URLs; returns CLIENT_EXIT_*. */
+int client_flow_policy(struct client_flow *f, struct client_rng *rng, const char **from);
+/*
+ * Send req to eps in order with failover; on an answer: fault -> DENIED,
+ * pending -> key written, PENDING; issued -> the certificate must be for key,
+ * key and certificate written atomically, summary printed, OK. CLIENT_EXIT_*.
+ */
+int client_flow_submit(struct client_flow *f, const struct client_template *t,
+    EVP_PKEY *key, const uint8_t *req, size_t req_len,
+    const struct client_endpoint *eps, size_t neps);
+
 int client_run_enroll(const struct client_opts *o);   /* returns CLIENT_EXIT_* */
 int client_run_policy(const struct client_opts *o);   /* returns CLIENT_EXIT_* */
+
+/* ------------------------------------------------------------------ */
+/* Renewal (renew.c): a Windows-style signed renewal (wstep.md 5.6) */
+
+#define CLIENT_PEM_FILE_MAX  (4 * OC_CERT_DER_MAX)   /* --cert / --key files */
+
+/*
+ * The template of a certificate: its 1.3.6.1.4.1.311.21.7 OID matched against
+ * the policy's template OIDs, else its 1.3.6.1.4.1.311.20.2 name matched
+ * against the commonNames. NULL when it names none or the policy lacks it.
+ */
+const struct client_template *client_policy_find_for_cert(const struct client_policy *pol,
+    X509 *cert);
+
+struct client_renewal_params {
+	X509 *old_cert;              /* the certificate being renewed */
+	EVP_PKEY *old_key;           /* its key: signs the CMS */
+	EVP_PKEY *new_key;           /* key of the new certificate (may be old_key) */
+	const char *template_oid;    /* v2 template: OID + versions, else ... */
+	uint32_t template_major, template_minor;
+	const char *template_name;   /* ... the v1 name (20.2) */
+	const char *md;              /* digest name, NULL = sha256 */
+};
+/*
+ * The renewal request: a PKCS#10 for new_key with the old certificate's
+ * subject and subjectAltName, the template extension and attribute
+ * 1.3.6.1.4.1.311.13.1 (the old certificate), signed by new_key; wrapped in a
+ * CMS SignedData (id-data, no signed attributes, the old certificate in
+ * certificates, SignerInfo by issuerAndSerialNumber) signed by old_key.
+ * Errors: OC_ERR_INVALID (missing input, key does not match old_cert),
+ * OC_ERR_CRYPTO, OC_ERR_NOMEM, OC_ERR_LIMIT.
+ */
+int client_renewal_build(const struct client_renewal_params *p, uint8_t **der,
+    size_t *len) OC_WUR;
+/* Load the current certificate (PEM or DER) and key (PEM) files. */
+int client_load_cert(const char *path, X509 **x) OC_WUR;
+int client_load_key(const char *path, EVP_PKEY **k) OC_WUR;
+
+int client_run_renew(const struct client_opts *o);    /* returns CLIENT_EXIT_* */
 
 #endif

@@ -23,20 +23,8 @@
 
 #define CLIENT_REQUEST_MAX (OC_HTTP_MAX_BODY_SIZE)
 
-struct flow {
-	const struct client_opts *o;
-	struct client_http http;
-	char *password;                 /* secret: oc_free_secret */
-	/* policy step */
-	struct client_policy pol;
-	/* enrollment step */
-	const uint8_t *csr;
-	size_t csr_len;
-	struct client_rstrc rstrc;
-};
-
-static void
-flow_clear(struct flow *f)
+void
+client_flow_clear(struct client_flow *f)
 {
 	client_http_free(&f->http);
 	oc_free_secret(f->password);
@@ -45,8 +33,8 @@ flow_clear(struct flow *f)
 	client_rstrc_clear(&f->rstrc);
 }
 
-static int
-flow_init(struct flow *f, const struct client_opts *o)
+int
+client_flow_init(struct client_flow *f, const struct client_opts *o)
 {
 	struct client_http_opts ho;
 	int r;
@@ -72,7 +60,7 @@ flow_init(struct flow *f, const struct client_opts *o)
 }
 
 static const char *
-flow_user(const struct flow *f)
+flow_user(const struct client_flow *f)
 {
 	return f->o->auth == CLIENT_AUTH_PASSWORD ? f->o->user : NULL;
 }
@@ -80,7 +68,7 @@ flow_user(const struct flow *f)
 static int
 policy_attempt(void *ctx, const char *url)
 {
-	struct flow *f = ctx;
+	struct client_flow *f = ctx;
 	struct client_http_resp resp;
 	struct ocbuf req;
 	char mid[CLIENT_UUID_URN_LEN];
@@ -156,8 +144,8 @@ exit_for(int r, const char *what)
 }
 
 /* GetPolicies with failover over the policy URLs in random order. */
-static int
-fetch_policy(struct flow *f, struct client_rng *rng, const char **from)
+int
+client_flow_policy(struct client_flow *f, struct client_rng *rng, const char **from)
 {
 	const char **urls = NULL;
 	size_t n = f->o->policy_urls.n, used = 0;
@@ -187,28 +175,28 @@ fetch_policy(struct flow *f, struct client_rng *rng, const char **from)
 int
 client_run_policy(const struct client_opts *o)
 {
-	struct flow f;
+	struct client_flow f;
 	struct client_rng rng;
 	const char *from = NULL;
 	int ex = CLIENT_EXIT_ERROR;
 
-	if (flow_init(&f, o) != OC_OK)
+	if (client_flow_init(&f, o) != OC_OK)
 		goto out;
 	if (client_rng_init(&rng) != OC_OK)
 		goto out;
-	if ((ex = fetch_policy(&f, &rng, &from)) != CLIENT_EXIT_OK)
+	if ((ex = client_flow_policy(&f, &rng, &from)) != CLIENT_EXIT_OK)
 		goto out;
 	if (client_print_policy(stdout, &f.pol, from, o->json) != OC_OK)
 		ex = CLIENT_EXIT_ERROR;
 out:
-	flow_clear(&f);
+	client_flow_clear(&f);
 	return ex;
 }
 
 static int
 rst_attempt(void *ctx, const char *url)
 {
-	struct flow *f = ctx;
+	struct client_flow *f = ctx;
 	struct client_http_resp resp;
 	struct ocbuf req;
 	char mid[CLIENT_UUID_URN_LEN];
@@ -278,7 +266,7 @@ write_key(const char *path, EVP_PKEY *key)
 
 /* Issued: check the certificate is for our key, store both, print a summary. */
 static int
-finish_issued(const struct flow *f, const struct client_template *t, EVP_PKEY *key,
+finish_issued(const struct client_flow *f, const struct client_template *t, EVP_PKEY *key,
     const char *url)
 {
 	const unsigned char *dp = f->rstrc.cert_der;
@@ -321,19 +309,75 @@ out:
 	return ex;
 }
 
+/*
+ * Submit a request (PKCS#10 or signed CMS) to the endpoints in order with
+ * failover, then act on the answer: fault -> denied, pending -> keep the key,
+ * issued -> check it is for key, store key and certificate, print a summary.
+ */
+int
+client_flow_submit(struct client_flow *f, const struct client_template *t, EVP_PKEY *key,
+    const uint8_t *req, size_t req_len, const struct client_endpoint *eps, size_t neps)
+{
+	const struct client_opts *o = f->o;
+	const char **urls = NULL;
+	size_t used = 0;
+	int ex = CLIENT_EXIT_ERROR, r;
+
+	f->csr = req;
+	f->csr_len = req_len;
+	if ((urls = calloc(neps, sizeof(*urls))) == NULL)
+		goto out;
+	for (size_t i = 0; i < neps; i++)
+		urls[i] = eps[i].uri;
+	r = client_failover(urls, neps, rst_attempt, f, &used);
+	if (r != OC_OK) {
+		ex = exit_for(r, "enrollment");
+		goto out;
+	}
+	switch (f->rstrc.kind) {
+	case CLIENT_RSTRC_FAULT:
+		print_fault("enrollment", urls[used], &f->rstrc.fault);
+		ex = CLIENT_EXIT_DENIED;
+		break;
+	case CLIENT_RSTRC_PENDING:
+		/* keep the key: the certificate can be fetched later with this RequestID */
+		if (write_key(o->key_out, key) != OC_OK)
+			break;
+		printf("pending template=");
+		put_safe(t->cn);
+		printf(" requestID=");
+		put_safe(f->rstrc.request_id ? f->rstrc.request_id : "-");
+		printf(" uri=");
+		put_safe(f->rstrc.reference_uri ? f->rstrc.reference_uri : urls[used]);
+		printf("\n");
+		fflush(stdout);
+		ex = CLIENT_EXIT_PENDING;
+		break;
+	case CLIENT_RSTRC_ISSUED:
+		ex = finish_issued(f, t, key, urls[used]);
+		break;
+	default:
+		break;
+	}
+out:
+	f->csr = NULL;
+	f->csr_len = 0;
+	free(urls);
+	return ex;
+}
+
 /* Everything after the policy: template, key, CSR, RST with failover. */
 static int
-enroll_template(struct flow *f, struct client_rng *rng)
+enroll_template(struct client_flow *f, struct client_rng *rng)
 {
 	const struct client_opts *o = f->o;
 	const struct client_template *t;
 	struct client_keyspec ks;
 	struct client_endpoint *eps = NULL;
 	struct pkix_csr_params cp;
-	const char **urls = NULL;
 	EVP_PKEY *key = NULL;
 	uint8_t *csr = NULL;
-	size_t neps = 0, csr_len = 0, used = 0;
+	size_t neps = 0, csr_len = 0;
 	char *subject = NULL;
 	int ex = CLIENT_EXIT_ERROR, r;
 
@@ -383,46 +427,8 @@ enroll_template(struct flow *f, struct client_rng *rng)
 		fprintf(stderr, "opences: cannot build the request: %s\n", oc_strerror(r));
 		goto out;
 	}
-	f->csr = csr;
-	f->csr_len = csr_len;
-	if ((urls = calloc(neps, sizeof(*urls))) == NULL)
-		goto out;
-	for (size_t i = 0; i < neps; i++)
-		urls[i] = eps[i].uri;
-	r = client_failover(urls, neps, rst_attempt, f, &used);
-	if (r != OC_OK) {
-		ex = exit_for(r, "enrollment");
-		goto out;
-	}
-	switch (f->rstrc.kind) {
-	case CLIENT_RSTRC_FAULT:
-		print_fault("enrollment", urls[used], &f->rstrc.fault);
-		ex = CLIENT_EXIT_DENIED;
-		break;
-	case CLIENT_RSTRC_PENDING:
-		/* keep the key: the certificate can be fetched later with this RequestID */
-		if (write_key(o->key_out, key) != OC_OK)
-			break;
-		printf("pending template=");
-		put_safe(t->cn);
-		printf(" requestID=");
-		put_safe(f->rstrc.request_id ? f->rstrc.request_id : "-");
-		printf(" uri=");
-		put_safe(f->rstrc.reference_uri ? f->rstrc.reference_uri : urls[used]);
-		printf("\n");
-		fflush(stdout);
-		ex = CLIENT_EXIT_PENDING;
-		break;
-	case CLIENT_RSTRC_ISSUED:
-		ex = finish_issued(f, t, key, urls[used]);
-		break;
-	default:
-		break;
-	}
+	ex = client_flow_submit(f, t, key, csr, csr_len, eps, neps);
 out:
-	f->csr = NULL;
-	f->csr_len = 0;
-	free(urls);
 	free(eps);
 	free(csr);
 	free(subject);
@@ -433,19 +439,19 @@ out:
 int
 client_run_enroll(const struct client_opts *o)
 {
-	struct flow f;
+	struct client_flow f;
 	struct client_rng rng;
 	const char *from = NULL;
 	int ex = CLIENT_EXIT_ERROR;
 
-	if (flow_init(&f, o) != OC_OK)
+	if (client_flow_init(&f, o) != OC_OK)
 		goto out;
 	if (client_rng_init(&rng) != OC_OK)
 		goto out;
-	if ((ex = fetch_policy(&f, &rng, &from)) != CLIENT_EXIT_OK)
+	if ((ex = client_flow_policy(&f, &rng, &from)) != CLIENT_EXIT_OK)
 		goto out;
 	ex = enroll_template(&f, &rng);
 out:
-	flow_clear(&f);
+	client_flow_clear(&f);
 	return ex;
 }

@@ -649,21 +649,13 @@ endpoint_cmp(const void *a, const void *b)
 	return 0;
 }
 
-int
-client_order_endpoints(const struct client_policy *pol, const struct client_template *t,
-    uint32_t auth, struct client_rng *rng, struct client_endpoint **out, size_t *n)
+/* Append the URIs with auth and renewalOnly == want_ro not yet in v[0..*cnt). */
+static void
+collect_endpoints(const struct client_policy *pol, const struct client_template *t,
+    uint32_t auth, int want_ro, struct client_endpoint *v, size_t *cnt)
 {
-	struct client_endpoint *v = NULL;
-	size_t cap = 0, cnt = 0, i, j, k;
+	size_t i, j, k;
 
-	*out = NULL;
-	*n = 0;
-	for (i = 0; i < pol->ncas; i++)
-		cap += pol->cas[i].nuris;
-	if (cap == 0)
-		return OC_OK;
-	if ((v = calloc(cap, sizeof(*v))) == NULL)
-		return OC_ERR_NOMEM;
 	for (i = 0; i < pol->ncas; i++) {
 		const struct client_ca *ca = &pol->cas[i];
 		if (!template_uses_ca(t, ca->ref_id))
@@ -671,23 +663,30 @@ client_order_endpoints(const struct client_policy *pol, const struct client_temp
 		for (j = 0; j < ca->nuris; j++) {
 			const struct client_ca_uri *u = &ca->uris[j];
 			int dup = 0;
-			if (u->auth != auth || u->renewal_only)
+			if (u->auth != auth || !u->renewal_only != !want_ro)
 				continue;
-			for (k = 0; k < cnt; k++)
+			for (k = 0; k < *cnt; k++)
 				if (strcmp(v[k].uri, u->uri) == 0)
 					dup = 1;
 			if (dup)
 				continue;
-			v[cnt].uri = u->uri;
-			v[cnt].priority = u->has_priority ? u->priority : UINT32_MAX;
-			v[cnt].ca_ref = ca->ref_id;
-			cnt++;
+			v[*cnt].uri = u->uri;
+			v[*cnt].priority = u->has_priority ? u->priority : UINT32_MAX;
+			v[*cnt].ca_ref = ca->ref_id;
+			v[*cnt].renewal_only = u->renewal_only ? 1 : 0;
+			(*cnt)++;
 		}
 	}
-	if (cnt == 0) {
-		free(v);
-		return OC_OK;
-	}
+}
+
+/* Sort v[0..n) by priority (nil last), then shuffle within each priority. */
+static void
+order_group(struct client_endpoint *v, size_t cnt, struct client_rng *rng)
+{
+	size_t i, j, k;
+
+	if (cnt == 0)
+		return;
 	/* group by priority, then shuffle each group (Fisher-Yates) */
 	qsort(v, cnt, sizeof(*v), endpoint_cmp);
 	for (i = 0; i < cnt; i = j) {
@@ -700,7 +699,43 @@ client_order_endpoints(const struct client_policy *pol, const struct client_temp
 			v[m] = tmp;
 		}
 	}
+}
+
+int
+client_order_endpoints_for(const struct client_policy *pol, const struct client_template *t,
+    uint32_t auth, int renewal, struct client_rng *rng, struct client_endpoint **out,
+    size_t *n)
+{
+	struct client_endpoint *v = NULL;
+	size_t cap = 0, cnt = 0, nro = 0, i;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < pol->ncas; i++)
+		cap += pol->cas[i].nuris;
+	if (cap == 0)
+		return OC_OK;
+	if ((v = calloc(cap, sizeof(*v))) == NULL)
+		return OC_ERR_NOMEM;
+	if (renewal) {
+		collect_endpoints(pol, t, auth, 1, v, &cnt);
+		order_group(v, cnt, rng);
+		nro = cnt;
+	}
+	collect_endpoints(pol, t, auth, 0, v, &cnt);
+	order_group(v + nro, cnt - nro, rng);
+	if (cnt == 0) {
+		free(v);
+		return OC_OK;
+	}
 	*out = v;
 	*n = cnt;
 	return OC_OK;
+}
+
+int
+client_order_endpoints(const struct client_policy *pol, const struct client_template *t,
+    uint32_t auth, struct client_rng *rng, struct client_endpoint **out, size_t *n)
+{
+	return client_order_endpoints_for(pol, t, auth, 0, rng, out, n);
 }
