@@ -39,6 +39,11 @@
 #define OC_AUTH_CACHE_ENTRIES      1024
 #define OC_AUTH_CACHE_TTL_SECONDS  300
 
+/* Rendered GetPolicies responses, per policy snapshot (src/front/policy_resp.c) */
+#define OC_POLICY_CACHE_ENTRIES    256
+#define OC_POLICY_CACHE_BYTES      (16 * 1024 * 1024)  /* keys + payloads */
+#define OC_POLICY_CACHE_KEY_MAX    (16 * 1024)         /* larger keys are not cached */
+
 /* Directory / policy */
 #define OC_TEMPLATES_MAX           512
 #define OC_LIST_MAX                64            /* EKUs, CSPs, URIs ... per object */

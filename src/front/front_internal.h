@@ -8,6 +8,7 @@
 #include "auth/auth.h"
 #include "directory/directory.h"
 #include "front/front.h"
+#include "front/policy_resp.h"
 #include "ipc/ca_client.h"
 #include "model/policy.h"
 #include "model/template.h"
@@ -22,6 +23,7 @@ struct oc_policy_snapshot {
 	size_t ntemplates;
 	struct oc_ca_entry *cas;
 	size_t ncas;
+	struct oc_policy_resp_cache *resp;  /* rendered responses at this serial, or NULL */
 };
 
 struct oc_front {

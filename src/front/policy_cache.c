@@ -1,7 +1,9 @@
 /*
  * A shared, immutable snapshot of templates and CA entries, reloaded when the
  * directory's policy serial changes (checked at most once a second), so that
- * GetPolicies does not read every template on every request.
+ * GetPolicies does not read every template on every request. Each snapshot
+ * carries its own cache of rendered responses (policy_resp.c), so a new
+ * serial starts with an empty one.
  */
 #include "front/front_internal.h"
 
@@ -17,6 +19,7 @@ snapshot_free(struct oc_policy_snapshot *s)
 		return;
 	oc_dir_template_list_free(s->templates, s->ntemplates);
 	oc_dir_ca_list_free(s->cas, s->ncas);
+	oc_policy_resp_cache_free(s->resp);
 	free(s);
 }
 
@@ -37,6 +40,9 @@ snapshot_load(struct oc_directory *dir, int64_t serial, time_t changed,
 		snapshot_free(s);
 		return r;
 	}
+	/* optional: without it every GetPolicies is rendered */
+	if ((r = oc_policy_resp_cache_new(0, 0, &s->resp)) != OC_OK)
+		error_fr(r, "policy response cache");
 	*sp = s;
 	return OC_OK;
 }
