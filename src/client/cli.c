@@ -1,4 +1,4 @@
-/* Command line of opences: `opences enroll ...`, `opences policy ...`, --help. */
+/* Command line of opences: `opences enroll|renew|policy ...`, --help. */
 #include "client/client.h"
 
 #include <getopt.h>
@@ -13,7 +13,8 @@
 enum {
 	OPT_POLICY_URL = 256, OPT_AUTH, OPT_USER, OPT_PASSWORD_FILE, OPT_TEMPLATE,
 	OPT_CA_FILE, OPT_SUBJECT, OPT_DNS, OPT_KEY_OUT, OPT_CERT_OUT, OPT_TIMEOUT,
-	OPT_CONNECT_TIMEOUT, OPT_JSON, OPT_TLS_CERT, OPT_TLS_KEY,
+	OPT_CONNECT_TIMEOUT, OPT_JSON, OPT_TLS_CERT, OPT_TLS_KEY, OPT_CERT, OPT_KEY,
+	OPT_NEW_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -29,6 +30,9 @@ static const struct option long_opts[] = {
 	{ "dns",             required_argument, NULL, OPT_DNS },
 	{ "key-out",         required_argument, NULL, OPT_KEY_OUT },
 	{ "cert-out",        required_argument, NULL, OPT_CERT_OUT },
+	{ "cert",            required_argument, NULL, OPT_CERT },
+	{ "key",             required_argument, NULL, OPT_KEY },
+	{ "new-key",         no_argument,       NULL, OPT_NEW_KEY },
 	{ "timeout",         required_argument, NULL, OPT_TIMEOUT },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "json",            no_argument,       NULL, OPT_JSON },
@@ -95,6 +99,27 @@ client_usage(enum client_cmd cmd, FILE *fp)
 		    "Exit status: 0 issued, 1 error, 2 denied, 3 template not offered,\n"
 		    "4 pending (RequestID printed), 5 no service reachable.\n", common);
 		break;
+	case CLIENT_CMD_RENEW:
+		fprintf(fp,
+		    "usage: opences renew --cert CERT --key KEY [--new-key] --policy-url URL\n"
+		    "           [--policy-url URL2 ...] --auth password --user NAME\n"
+		    "           --password-file FILE --ca-file CA.pem --key-out KEY --cert-out CERT\n"
+		    "           [--timeout SECONDS] [--connect-timeout SECONDS] [-v]\n\n"
+		    "Renew a certificate as Windows does: fetch the enrollment policy, find the\n"
+		    "template the certificate was issued under, request a certificate with the same\n"
+		    "subject and subjectAltName, the request signed with the current key (CMS), and\n"
+		    "send it to the template's renewal-only enrollment services first, then to the\n"
+		    "others. Key and certificate are stored as by `opences enroll`.\n\n"
+		    "%s"
+		    "  --cert FILE             the certificate to renew (PEM or DER)\n"
+		    "  --key FILE              its private key (PEM, unencrypted); signs the request\n"
+		    "  --new-key               generate a new key as the template asks (default: keep\n"
+		    "                          the current key, written again to --key-out)\n"
+		    "  --key-out FILE          private key output (PEM PKCS#8, mode 0600)\n"
+		    "  --cert-out FILE         certificate output (PEM)\n\n"
+		    "Exit status: 0 issued, 1 error, 2 denied, 3 the certificate's template is not\n"
+		    "offered, 4 pending (RequestID printed), 5 no service reachable.\n", common);
+		break;
 	case CLIENT_CMD_POLICY:
 		fprintf(fp,
 		    "usage: opences policy --policy-url URL [--policy-url URL2 ...] --auth password\n"
@@ -108,6 +133,7 @@ client_usage(enum client_cmd cmd, FILE *fp)
 		    "usage: opences COMMAND [OPTIONS]\n\n"
 		    "Commands:\n"
 		    "  enroll    request a certificate (MS-XCEP policy, then MS-WSTEP enrollment)\n"
+		    "  renew     renew a certificate with a request signed by its current key\n"
 		    "  policy    show the templates and enrollment services offered to the caller\n\n"
 		    "Run `opences COMMAND --help` for the options of a command.\n");
 		break;
@@ -130,6 +156,8 @@ client_opts_clear(struct client_opts *o)
 	free(o->subject);
 	free(o->key_out);
 	free(o->cert_out);
+	free(o->cert);
+	free(o->key);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -206,8 +234,12 @@ validate(struct client_opts *o)
 	}
 	if ((r = need(o->ca_file, "ca-file")) != OC_OK)
 		return r;
-	if (o->cmd == CLIENT_CMD_ENROLL) {
-		if ((r = need(o->template_name, "template")) != OC_OK ||
+	if (o->cmd == CLIENT_CMD_RENEW &&
+	    ((r = need(o->cert, "cert")) != OC_OK || (r = need(o->key, "key")) != OC_OK))
+		return r;
+	if (o->cmd == CLIENT_CMD_ENROLL || o->cmd == CLIENT_CMD_RENEW) {
+		if ((o->cmd == CLIENT_CMD_ENROLL &&
+		    (r = need(o->template_name, "template")) != OC_OK) ||
 		    (r = need(o->key_out, "key-out")) != OC_OK ||
 		    (r = need(o->cert_out, "cert-out")) != OC_OK)
 			return r;
@@ -231,6 +263,16 @@ validate(struct client_opts *o)
 	if (o->connect_timeout == 0)
 		o->connect_timeout = OC_CLIENT_CONNECT_TIMEOUT_DEFAULT;
 	return OC_OK;
+}
+
+static const char *
+cmd_name(enum client_cmd cmd)
+{
+	switch (cmd) {
+	case CLIENT_CMD_ENROLL: return "enroll";
+	case CLIENT_CMD_RENEW:  return "renew";
+	default:                return "policy";
+	}
 }
 
 /*
@@ -282,6 +324,8 @@ client_opts_parse(int argc, char **argv, struct client_opts *o)
 		o->cmd = CLIENT_CMD_ENROLL;
 	else if (strcmp(argv[1], "policy") == 0)
 		o->cmd = CLIENT_CMD_POLICY;
+	else if (strcmp(argv[1], "renew") == 0)
+		o->cmd = CLIENT_CMD_RENEW;
 	else {
 		fprintf(stderr, "opences: unknown command '%s'\n", argv[1]);
 		client_usage(CLIENT_CMD_NONE, stderr);
@@ -351,14 +395,29 @@ client_opts_parse(int argc, char **argv, struct client_opts *o)
 			r = oc_strlist_add(&o->dns, optarg);
 			break;
 		case OPT_KEY_OUT:
-			if (o->cmd != CLIENT_CMD_ENROLL)
+			if (o->cmd != CLIENT_CMD_ENROLL && o->cmd != CLIENT_CMD_RENEW)
 				goto not_here;
 			r = set_once(&o->key_out, optarg, "key-out");
 			break;
 		case OPT_CERT_OUT:
-			if (o->cmd != CLIENT_CMD_ENROLL)
+			if (o->cmd != CLIENT_CMD_ENROLL && o->cmd != CLIENT_CMD_RENEW)
 				goto not_here;
 			r = set_once(&o->cert_out, optarg, "cert-out");
+			break;
+		case OPT_CERT:
+			if (o->cmd != CLIENT_CMD_RENEW)
+				goto not_here;
+			r = set_once(&o->cert, optarg, "cert");
+			break;
+		case OPT_KEY:
+			if (o->cmd != CLIENT_CMD_RENEW)
+				goto not_here;
+			r = set_once(&o->key, optarg, "key");
+			break;
+		case OPT_NEW_KEY:
+			if (o->cmd != CLIENT_CMD_RENEW)
+				goto not_here;
+			o->new_key = 1;
 			break;
 		case OPT_TIMEOUT:
 			if ((r = parse_seconds(optarg, &o->timeout)) != OC_OK)
@@ -395,10 +454,9 @@ client_opts_parse(int argc, char **argv, struct client_opts *o)
 	goto out;
 not_here:
 	fprintf(stderr, "opences: that option is not valid for `opences %s`\n",
-	    o->cmd == CLIENT_CMD_ENROLL ? "enroll" : "policy");
+	    cmd_name(o->cmd));
 bad:
-	fprintf(stderr, "opences: run `opences %s --help` for usage\n",
-	    o->cmd == CLIENT_CMD_ENROLL ? "enroll" : "policy");
+	fprintf(stderr, "opences: run `opences %s --help` for usage\n", cmd_name(o->cmd));
 	r = OC_ERR_INVALID;
 out:
 	if (r != OC_OK)

@@ -28,7 +28,17 @@ main(int argc, char **argv)
 		client_opts_clear(&o);
 		return CLIENT_EXIT_ERROR;
 	}
-	ex = o.cmd == CLIENT_CMD_ENROLL ? client_run_enroll(&o) : client_run_policy(&o);
+	switch (o.cmd) {
+	case CLIENT_CMD_ENROLL:
+		ex = client_run_enroll(&o);
+		break;
+	case CLIENT_CMD_RENEW:
+		ex = client_run_renew(&o);
+		break;
+	default:
+		ex = client_run_policy(&o);
+		break;
+	}
 	curl_global_cleanup();
 	client_opts_clear(&o);
 	return ex;
