@@ -23,6 +23,7 @@
 #include "auth/certauth.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,26 @@ struct oc_certauth {
 	int (*revoked)(void *arg, const char *serial_hex, int *is_revoked);
 	void *revoked_arg;
 };
+
+/* Why a certificate was refused (or how it was mapped), for the one log line. */
+struct verdict {
+	enum oc_certauth_reason reason;
+	char why[160];
+};
+
+static void verdict_set(struct verdict *v, enum oc_certauth_reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+verdict_set(struct verdict *v, enum oc_certauth_reason reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	v->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(v->why, sizeof(v->why), fmt, ap);
+	va_end(ap);
+}
 
 /* What the leaf says about its owner. */
 struct cert_names {
@@ -393,8 +414,11 @@ names_get(X509 *leaf, struct cert_names *nm)
 		}
 		data = X509_EXTENSION_get_data(X509_get_ext(leaf, idx));
 		if ((r = oc_certauth_sid_ext_decode(ASN1_STRING_get0_data(data),
-		    (size_t)ASN1_STRING_length(data), &sid)) != OC_OK)
+		    (size_t)ASN1_STRING_length(data), &sid)) != OC_OK) {
+			if (r == OC_ERR_DER)
+				r = OC_ERR_PARSE;
 			goto out;
+		}
 		nm->sid = sid;
 		sid = NULL;
 	}
@@ -474,7 +498,7 @@ is_our_ca(const struct oc_certauth *c, X509 *x)
 /* Ask our CA's records about every certificate of the verified chain it issued. */
 static int
 check_revocation(const struct oc_certauth *c, STACK_OF(X509) *verified,
-    enum oc_certauth_reason *reason)
+    struct verdict *v)
 {
 	char *hex = NULL;
 	int r = OC_OK, is_revoked;
@@ -485,15 +509,13 @@ check_revocation(const struct oc_certauth *c, STACK_OF(X509) *verified,
 		is_revoked = 1;
 		if ((r = serial_hex(sk_X509_value(verified, i), &hex)) != OC_OK ||
 		    (r = c->revoked(c->revoked_arg, hex, &is_revoked)) != OC_OK) {
-			log_info("client certificate refused: revocation status of serial %s "
-			    "(depth %d) unknown: %s", hex ? hex : "?", i, oc_strerror(r));
-			*reason = OC_CERTAUTH_REVOCATION_UNKNOWN;
+			verdict_set(v, OC_CERTAUTH_REVOCATION_UNKNOWN, "serial %s at depth %d: %s",
+			    hex ? hex : "?", i, oc_strerror(r));
 			r = OC_ERR_AUTH;
 			goto out;
 		}
 		if (is_revoked) {
-			log_info("client certificate refused: serial %s (depth %d) is revoked", hex, i);
-			*reason = OC_CERTAUTH_REVOKED;
+			verdict_set(v, OC_CERTAUTH_REVOKED, "serial %s at depth %d", hex, i);
 			r = OC_ERR_AUTH;
 			goto out;
 		}
@@ -508,15 +530,14 @@ out:
 /* Verify the chain; on success *verified is the chain to the anchor. */
 static int
 verify_chain(struct oc_certauth *c, X509 *leaf, STACK_OF(X509) *chain,
-    STACK_OF(X509) **verified, enum oc_certauth_reason *reason)
+    STACK_OF(X509) **verified, struct verdict *v)
 {
 	X509_STORE_CTX *ctx = NULL;
 	int r, err;
 
 	*verified = NULL;
 	if (chain != NULL && sk_X509_num(chain) > OC_CERTAUTH_CHAIN_MAX) {
-		log_info("client certificate refused: %d chain certificates", sk_X509_num(chain));
-		*reason = OC_CERTAUTH_UNTRUSTED;
+		verdict_set(v, OC_CERTAUTH_UNTRUSTED, "%d chain certificates", sk_X509_num(chain));
 		return OC_ERR_AUTH;
 	}
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
@@ -527,10 +548,9 @@ verify_chain(struct oc_certauth *c, X509 *leaf, STACK_OF(X509) *chain,
 	}
 	if (X509_verify_cert(ctx) != 1) {
 		err = X509_STORE_CTX_get_error(ctx);
-		*reason = verify_error_reason(err);
-		log_info("client certificate refused: %s at depth %d",
+		verdict_set(v, verify_error_reason(err), "%s at depth %d",
 		    X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
-		r = *reason == OC_CERTAUTH_ERROR ? OC_ERR_NOMEM : OC_ERR_AUTH;
+		r = v->reason == OC_CERTAUTH_ERROR ? OC_ERR_NOMEM : OC_ERR_AUTH;
 		goto out;
 	}
 	if ((*verified = X509_STORE_CTX_get1_chain(ctx)) == NULL) {
@@ -611,7 +631,7 @@ find_upn(struct oc_directory *dir, struct oc_identity **idv, size_t *n, int *loa
 
 static int
 map_account(struct oc_directory *dir, const struct cert_names *nm, char **name,
-    enum oc_certauth_reason *reason)
+    struct verdict *v)
 {
 	struct oc_identity *idv = NULL;
 	size_t n = 0;
@@ -623,22 +643,28 @@ map_account(struct oc_directory *dir, const struct cert_names *nm, char **name,
 			goto out;
 		/* strong mapping: a SID that matches no account ends here (KB5014754) */
 		if (*name == NULL) {
-			log_info("client certificate refused: no account with SID %s", nm->sid);
-			*reason = OC_CERTAUTH_SID_MISMATCH;
+			verdict_set(v, OC_CERTAUTH_SID_MISMATCH, "SID %s", nm->sid);
 			r = OC_ERR_AUTH;
+		} else {
+			verdict_set(v, OC_CERTAUTH_OK, "SID %s", nm->sid);
 		}
 		goto out;
 	}
-	for (size_t i = 0; i < nm->upn.n && *name == NULL; i++)
+	for (size_t i = 0; i < nm->upn.n && *name == NULL; i++) {
 		if ((r = find_upn(dir, &idv, &n, &loaded, nm->upn.v[i], name)) != OC_OK)
 			goto out;
-	for (size_t i = 0; i < nm->dns.n && *name == NULL; i++)
+		if (*name != NULL)
+			verdict_set(v, OC_CERTAUTH_OK, "UPN %s", nm->upn.v[i]);
+	}
+	for (size_t i = 0; i < nm->dns.n && *name == NULL; i++) {
 		if ((r = scan_accounts(dir, &idv, &n, &loaded, MAP_DNS, nm->dns.v[i], name)) != OC_OK)
 			goto out;
+		if (*name != NULL)
+			verdict_set(v, OC_CERTAUTH_OK, "DNS name %s", nm->dns.v[i]);
+	}
 	if (*name == NULL) {
-		log_info("client certificate refused: no account for its %zu UPN and %zu DNS names",
+		verdict_set(v, OC_CERTAUTH_UNMAPPED, "%zu UPN and %zu DNS names, none an account's",
 		    nm->upn.n, nm->dns.n);
-		*reason = OC_CERTAUTH_UNMAPPED;
 		r = OC_ERR_AUTH;
 		goto out;
 	}
@@ -652,7 +678,7 @@ int
 oc_certauth_verify_reason(struct oc_certauth *c, X509 *leaf, STACK_OF(X509) *chain,
     struct oc_directory *dir, struct oc_identity *id, enum oc_certauth_reason *reasonp)
 {
-	enum oc_certauth_reason reason = OC_CERTAUTH_ERROR;
+	struct verdict v = { .reason = OC_CERTAUTH_ERROR };
 	STACK_OF(X509) *verified = NULL;
 	struct cert_names nm = { 0 };
 	char subject[SUBJECT_LOG_MAX] = "-", *name = NULL, *hex = NULL;
@@ -666,7 +692,7 @@ oc_certauth_verify_reason(struct oc_certauth *c, X509 *leaf, STACK_OF(X509) *cha
 		goto out;
 	}
 	if (leaf == NULL) {
-		reason = OC_CERTAUTH_NO_CERT;
+		v.reason = OC_CERTAUTH_NO_CERT;
 		r = OC_ERR_AUTH_MISSING;
 		goto out;
 	}
@@ -675,53 +701,54 @@ oc_certauth_verify_reason(struct oc_certauth *c, X509 *leaf, STACK_OF(X509) *cha
 	if (serial_hex(leaf, &hex) != OC_OK)
 		hex = NULL;
 	log_debug("client certificate %s serial %s", subject, hex ? hex : "?");
-	if ((r = verify_chain(c, leaf, chain, &verified, &reason)) != OC_OK)
+	if ((r = verify_chain(c, leaf, chain, &verified, &v)) != OC_OK)
 		goto out;
 	/* an extendedKeyUsage with clientAuth is required (absent EKU: refused) */
 	xku = X509_get_extended_key_usage(leaf);
 	if ((X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) == 0 || (xku & XKU_SSL_CLIENT) == 0) {
-		log_info("client certificate refused: no clientAuth extended key usage");
-		reason = OC_CERTAUTH_WRONG_PURPOSE;
+		verdict_set(&v, OC_CERTAUTH_WRONG_PURPOSE, "no clientAuth extended key usage");
 		r = OC_ERR_AUTH;
 		goto out;
 	}
-	if ((r = check_revocation(c, verified, &reason)) != OC_OK)
+	if ((r = check_revocation(c, verified, &v)) != OC_OK)
 		goto out;
 	if ((r = names_get(leaf, &nm)) != OC_OK) {
 		if (r == OC_ERR_PARSE) {
-			log_info("client certificate refused: malformed or conflicting SID, "
-			    "or malformed subjectAltName");
-			reason = OC_CERTAUTH_BAD_NAMES;
+			verdict_set(&v, OC_CERTAUTH_BAD_NAMES,
+			    "malformed or conflicting SIDs, or a malformed subjectAltName");
 			r = OC_ERR_AUTH;
 		}
 		goto out;
 	}
-	if ((r = map_account(dir, &nm, &name, &reason)) != OC_OK)
+	if ((r = map_account(dir, &nm, &name, &v)) != OC_OK)
 		goto out;
 	if ((r = oc_dir_account_get(dir, name, id)) != OC_OK) {
 		if (r == OC_ERR_NOT_FOUND) {    /* removed meanwhile */
-			reason = OC_CERTAUTH_UNMAPPED;
+			verdict_set(&v, OC_CERTAUTH_UNMAPPED, "account %s removed", name);
 			r = OC_ERR_AUTH;
 		}
 		goto out;
 	}
 	id->auth_type = OC_AUTH_CERTIFICATE;
-	reason = OC_CERTAUTH_OK;
-	log_info("client certificate %s serial %s: account %s (by %s)", subject, hex ? hex : "?",
-	    id->name, nm.sid ? "SID" : "name");
+	v.reason = OC_CERTAUTH_OK;
+	log_info("client certificate %s serial %s: account %s by %s", subject, hex ? hex : "?",
+	    id->name, v.why);
 	r = OC_OK;
 out:
 	if (r != OC_OK) {
-		if (reason == OC_CERTAUTH_ERROR && r != OC_ERR_INVALID)
-			error_fr(r, "client certificate %s", leaf ? subject : "-");
-		else if (reason != OC_CERTAUTH_ERROR)
-			log_info("client certificate %s serial %s refused: %s",
-			    leaf ? subject : "-", hex ? hex : "?", oc_certauth_reason_name(reason));
+		if (v.reason == OC_CERTAUTH_OK)         /* mapped, then the directory failed */
+			v.reason = OC_CERTAUTH_ERROR;
+		if (v.reason == OC_CERTAUTH_ERROR && r != OC_ERR_INVALID)
+			error_fr(r, "client certificate %s", subject);
+		else if (v.reason != OC_CERTAUTH_ERROR)
+			log_info("client certificate %s serial %s refused: %s%s%s%s", subject,
+			    hex ? hex : "?", oc_certauth_reason_name(v.reason),
+			    v.why[0] ? " (" : "", v.why, v.why[0] ? ")" : "");
 		if (id != NULL)
 			oc_identity_clear(id);
 	}
 	if (reasonp != NULL)
-		*reasonp = reason;
+		*reasonp = v.reason;
 	sk_X509_pop_free(verified, X509_free);
 	names_clear(&nm);
 	free(name);
