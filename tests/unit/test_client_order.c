@@ -1,6 +1,7 @@
 /*
  * opences: which CES URIs are tried, in which order (priority groups, random
- * within a group, renewal-only and other-auth URIs excluded), the seeded RNG,
+ * within a group, renewal-only and other-auth URIs excluded; renewals try the
+ * renewal-only URIs first), the seeded RNG,
  * and the failover loop (callback-driven).
  */
 #include <setjmp.h>
@@ -175,6 +176,68 @@ test_order_filters(void **state)
 	free(e);
 }
 
+/*
+ * Renewals (wstep.md 1, "RenewalOnly"): renewal-only URIs first, by their own
+ * priority, then the others; a URI published both ways is tried once, as
+ * renewal-only. Enrollments never see renewal-only URIs.
+ */
+static void
+test_order_renewal(void **state)
+{
+	static struct client_ca_uri uris[] = {
+		{ 4, "https://r2/CES", 1, 2, 1 },
+		{ 4, "https://r1/CES", 1, 1, 1 },
+		{ 4, "https://a/CES", 1, 0, 0 },
+		{ 4, "https://b/CES", 1, 1, 0 },
+		{ 2, "https://k/CES", 1, 0, 1 },
+		{ 4, "https://a/CES", 1, 5, 1 },
+	};
+	static const struct {
+		uint32_t auth;
+		int renewal;
+		const char *want[5];
+		int ro[5];
+	} cases[] = {
+		{ CLIENT_AUTH_PASSWORD, 1,
+		  { "https://r1/CES", "https://r2/CES", "https://a/CES", "https://b/CES", NULL },
+		  { 1, 1, 1, 0 } },
+		{ CLIENT_AUTH_PASSWORD, 0, { "https://a/CES", "https://b/CES", NULL }, { 0, 0 } },
+		{ CLIENT_AUTH_KERBEROS, 1, { "https://k/CES", NULL }, { 1 } },
+		{ CLIENT_AUTH_KERBEROS, 0, { NULL }, { 0 } },
+	};
+	struct client_policy pol;
+	struct client_ca ca;
+	struct client_template t;
+	struct client_rng rng;
+
+	(void)state;
+	memset(&pol, 0, sizeof(pol));
+	memset(&ca, 0, sizeof(ca));
+	memset(&t, 0, sizeof(t));
+	ca.uris = uris;
+	ca.nuris = sizeof(uris) / sizeof(uris[0]);
+	pol.cas = &ca;
+	pol.ncas = 1;
+	t.cn = "T";
+	t.cas_nil = 1;
+	client_rng_seed(&rng, 7);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct client_endpoint *e = NULL;
+		size_t n = 0, want_n = 0;
+
+		while (cases[c].want[want_n] != NULL)
+			want_n++;
+		assert_int_equal(client_order_endpoints_for(&pol, &t, cases[c].auth,
+		    cases[c].renewal, &rng, &e, &n), OC_OK);
+		assert_int_equal(n, want_n);
+		for (size_t i = 0; i < n; i++) {
+			assert_string_equal(e[i].uri, cases[c].want[i]);
+			assert_int_equal(e[i].renewal_only, cases[c].ro[i]);
+		}
+		free(e);
+	}
+}
+
 static void
 test_rng(void **state)
 {
@@ -289,6 +352,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_priorities_200_runs),
 		cmocka_unit_test(test_order_filters),
+		cmocka_unit_test(test_order_renewal),
 		cmocka_unit_test(test_rng),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_failover),
