@@ -95,12 +95,6 @@ static struct {
 	int verbose;                  /* FUZZ_CA_ORDER_VERBOSE set: print each decision */
 } F;
 
-static void
-die(const char *what, int r)
-{
-	fprintf(stderr, "fuzz_ca_order: set-up failed: %s: %s\n", what, oc_strerror(r));
-	abort();
-}
 
 static void
 remove_store(void)
@@ -136,6 +130,14 @@ cleanup(void)
 	if (rmdir(F.tmp) != 0)
 		fprintf(stderr, "fuzz_ca_order: could not remove %s\n", F.tmp);
 	F.tmp[0] = '\0';
+}
+
+static void
+die(const char *what, int r)
+{
+	fprintf(stderr, "fuzz_ca_order: set-up failed: %s: %s\n", what, oc_strerror(r));
+	cleanup();
+	abort();
 }
 
 static void
