@@ -81,6 +81,7 @@ struct spec {
 	const uint8_t *sid_raw;     /* or this extension value */
 	size_t sid_raw_len;
 	const char *san;            /* OpenSSL config form, may be NULL */
+	int no_akid;                /* set by the F_NO_AKID flag */
 };
 
 static void
@@ -168,7 +169,8 @@ make_cert(const struct spec *s, EVP_PKEY *key, const struct ca *issuer)
 	assert_int_equal(X509_set_pubkey(x, key), 1);
 	X509V3_set_ctx(&ctx, issuer ? issuer->cert : x, x, NULL, NULL, 0);
 	add_ext(x, &ctx, NID_subject_key_identifier, "hash");
-	add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
+	if (!s->no_akid)
+		add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
 	if (s->is_ca) {
 		add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
 		add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
@@ -304,7 +306,7 @@ struct vcase {
 	enum issuer issuer;
 	int send_chain;             /* send the issuer's certificate with the leaf */
 	struct spec leaf;
-	int vector_sid;             /* put sid_ext_fact_sheet.der in the leaf */
+	int flags;                  /* F_* */
 	const char *revoked;        /* serial our CA's records call revoked */
 	int cb_fail;
 	int want_r;
@@ -314,8 +316,10 @@ struct vcase {
 	const char *want_serial;    /* the last serial looked up */
 };
 
+#define F_VECTOR_SID 1          /* put sid_ext_fact_sheet.der in the leaf */
+#define F_NO_AKID    2          /* leave out authorityKeyIdentifier (not RFC 5280) */
 #define DAY 86400L
-#define OK_LEAF(...) { "client", 0x1010, -DAY, DAY, 0, EKU_CLIENT, __VA_ARGS__ }
+#define OK_LEAF(...) { "client", 0x1010, -DAY, DAY, 0, EKU_CLIENT, __VA_ARGS__, 0 }
 
 static const struct vcase vcases[] = {
 	/* mapping order: SID, UPN, DNS */
@@ -350,7 +354,7 @@ static const struct vcase vcases[] = {
 	  0, NULL, 0, OC_OK, OC_CERTAUTH_OK, "WS1$", 1, "1010" },
 	{ "clientAuth among other EKUs", ROOT, 0,
 	  { "client", 0x1010, -DAY, DAY, 0, EKU_BOTH, NULL, NULL, 0,
-	    "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:carol@example.test" },
+	    "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:carol@example.test", 0 },
 	  0, NULL, 0, OC_OK, OC_CERTAUTH_OK, "carol", 1, "1010" },
 	/* unmapped */
 	{ "DNS name of a user account does not map", ROOT, 0,
@@ -380,10 +384,10 @@ static const struct vcase vcases[] = {
 	  0, NULL, 0, OC_ERR_AUTH, OC_CERTAUTH_BAD_NAMES, NULL, 1, "1010" },
 	/* validity */
 	{ "expired", ROOT, 0,
-	  { "client", 0x1010, -2 * DAY, -3600, 0, EKU_CLIENT, SID_ALICE, NULL, 0, NULL },
+	  { "client", 0x1010, -2 * DAY, -3600, 0, EKU_CLIENT, SID_ALICE, NULL, 0, NULL, 0 },
 	  0, NULL, 0, OC_ERR_AUTH, OC_CERTAUTH_EXPIRED, NULL, 0, NULL },
 	{ "not yet valid", ROOT, 0,
-	  { "client", 0x1010, 3600, 2 * DAY, 0, EKU_CLIENT, SID_ALICE, NULL, 0, NULL },
+	  { "client", 0x1010, 3600, 2 * DAY, 0, EKU_CLIENT, SID_ALICE, NULL, 0, NULL, 0 },
 	  0, NULL, 0, OC_ERR_AUTH, OC_CERTAUTH_NOT_YET_VALID, NULL, 0, NULL },
 	{ "issued by an expired intermediate", INTER_EXPIRED, 1,
 	  OK_LEAF(SID_ALICE, NULL, 0, NULL),
@@ -392,6 +396,9 @@ static const struct vcase vcases[] = {
 	{ "wrong CA (our CA's name, another key)", ROGUE, 0,
 	  OK_LEAF(SID_ALICE, NULL, 0, NULL),
 	  0, NULL, 0, OC_ERR_AUTH, OC_CERTAUTH_UNTRUSTED, NULL, 0, NULL },
+	{ "no authorityKeyIdentifier (X509_V_FLAG_X509_STRICT)", ROOT, 0,
+	  OK_LEAF(SID_ALICE, NULL, 0, NULL),
+	  F_NO_AKID, NULL, 0, OC_ERR_AUTH, OC_CERTAUTH_UNTRUSTED, NULL, 0, NULL },
 	{ "intermediate not sent", INTER, 0,
 	  OK_LEAF(SID_ALICE, NULL, 0, NULL),
 	  0, NULL, 0, OC_ERR_AUTH, OC_CERTAUTH_UNTRUSTED, NULL, 0, NULL },
@@ -403,10 +410,10 @@ static const struct vcase vcases[] = {
 	  0, "1010", 0, OC_OK, OC_CERTAUTH_OK, "carol", 0, NULL },
 	/* purpose */
 	{ "serverAuth only", ROOT, 0,
-	  { "client", 0x1010, -DAY, DAY, 0, EKU_SERVER, SID_ALICE, NULL, 0, NULL },
+	  { "client", 0x1010, -DAY, DAY, 0, EKU_SERVER, SID_ALICE, NULL, 0, NULL, 0 },
 	  0, NULL, 0, OC_ERR_AUTH, OC_CERTAUTH_WRONG_PURPOSE, NULL, 0, NULL },
 	{ "no extendedKeyUsage", ROOT, 0,
-	  { "client", 0x1010, -DAY, DAY, 0, EKU_NONE, SID_ALICE, NULL, 0, NULL },
+	  { "client", 0x1010, -DAY, DAY, 0, EKU_NONE, SID_ALICE, NULL, 0, NULL, 0 },
 	  0, NULL, 0, OC_ERR_AUTH, OC_CERTAUTH_WRONG_PURPOSE, NULL, 0, NULL },
 	/* revocation */
 	{ "revoked", ROOT, 0,
@@ -416,7 +423,7 @@ static const struct vcase vcases[] = {
 	  OK_LEAF(SID_ALICE, NULL, 0, NULL),
 	  0, "0200", 0, OC_ERR_AUTH, OC_CERTAUTH_REVOKED, NULL, 1, "0200" },
 	{ "serial with the high bit set", ROOT, 0,
-	  { "client", 0x80ff, -DAY, DAY, 0, EKU_CLIENT, SID_ALICE, NULL, 0, NULL },
+	  { "client", 0x80ff, -DAY, DAY, 0, EKU_CLIENT, SID_ALICE, NULL, 0, NULL, 0 },
 	  0, "80ff", 0, OC_ERR_AUTH, OC_CERTAUTH_REVOKED, NULL, 1, "80ff" },
 	{ "records unavailable: fail closed", ROOT, 0,
 	  OK_LEAF(SID_ALICE, NULL, 0, NULL),
@@ -448,7 +455,8 @@ test_verdicts(void **state)
 		int r;
 
 		print_message("case %zu: %s\n", i, t->name);
-		if (t->vector_sid) {
+		ls.no_akid = (t->flags & F_NO_AKID) != 0;
+		if (t->flags & F_VECTOR_SID) {
 			ls.sid_raw = vec;
 			ls.sid_raw_len = veclen;
 		}
