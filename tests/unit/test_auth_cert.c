@@ -6,6 +6,7 @@
  * The SID extension comes from the CA's own encoder (pkix_sid_ext_encode)
  * and from the bytes of docs/protocol/templates.md 10.4.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -527,6 +528,79 @@ test_identity(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* One struct oc_certauth shared by threads, one directory handle each. */
+#define THREADS 4
+#define ROUNDS  25
+
+struct worker {
+	struct oc_certauth *ca;
+	X509 *good, *revoked;
+	int failures;
+};
+
+static int
+thread_revoked(void *arg, const char *serial_hex, int *is_revoked)
+{
+	(void)arg;
+	*is_revoked = strcmp(serial_hex, "0bad") == 0;
+	return OC_OK;
+}
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct oc_directory *dir = NULL;
+	struct oc_identity id;
+
+	if (oc_dir_open_ro(dbpath, &dir) != OC_OK) {
+		w->failures++;
+		return NULL;
+	}
+	for (int i = 0; i < ROUNDS; i++) {
+		if (oc_certauth_verify(w->ca, w->good, NULL, dir, &id) != OC_OK ||
+		    id.name == NULL || strcmp(id.name, "alice") != 0)
+			w->failures++;
+		oc_identity_clear(&id);
+		if (oc_certauth_verify(w->ca, w->revoked, NULL, dir, &id) != OC_ERR_AUTH)
+			w->failures++;
+		oc_identity_clear(&id);
+	}
+	oc_dir_close(dir);
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	struct oc_certauth_config cfg = { anchors, thread_revoked, NULL, ourca };
+	const struct spec good = OK_LEAF(SID_ALICE, NULL, 0, NULL);
+	struct spec bad = good;
+	struct worker w[THREADS];
+	pthread_t th[THREADS];
+	struct oc_certauth *ca = NULL;
+	EVP_PKEY *key = make_key();
+	X509 *gx, *bx;
+
+	(void)state;
+	bad.serial = 0xbad;
+	gx = make_cert(&good, key, &cas[ROOT]);
+	bx = make_cert(&bad, key, &cas[ROOT]);
+	assert_int_equal(oc_certauth_new(&cfg, &ca), OC_OK);
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){ ca, gx, bx, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(w[i].failures, 0);
+	}
+	oc_certauth_free(ca);
+	X509_free(gx);
+	X509_free(bx);
+	EVP_PKEY_free(key);
+}
+
 static void
 test_no_certificate(void **state)
 {
@@ -679,6 +753,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts),
 		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_no_certificate),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_sid_ext_decode),
