@@ -8,11 +8,14 @@
 #                                     wait until it answers, kinit the user into
 #                                     FILE:DIR/ccache
 #   mit-kdc.sh kinit DIR CCACHE [LIFE] kinit the user into CCACHE (e.g. LIFE=4s)
+#   mit-kdc.sh kinit-machine DIR CCACHE kinit the machine account client$ from
+#                                     DIR/client.keytab into CCACHE
 #   mit-kdc.sh env DIR                print the client environment
 #   mit-kdc.sh stop DIR               stop the krb5kdc of 'start' (by its PID only)
 #
 # Files in DIR: krb5.conf kdc.conf http.keytab (HTTP/localhost, HTTP/127.0.0.1)
-# other.keytab (HTTP/other.example.test, a principal no client asks for) ccache.
+# other.keytab (HTTP/other.example.test, a principal no client asks for)
+# client.keytab (client$, a machine account as AD names them) ccache.
 # Tunables: MKDC_IP (127.0.0.1) MKDC_PORT (28088) MKDC_REALM (EXAMPLE.TEST)
 #   MKDC_USER (alice) MKDC_USERPASS MKDC_CLOCKSKEW (seconds, 300)
 # Needs krb5-kdc and krb5-user (scripts/extra-packages.txt); no root (port > 1024).
@@ -81,7 +84,10 @@ EOC
   done
   kadmin.local -q "ktadd -k $D/http.keytab $SPNS" >/dev/null 2>&1
   kadmin.local -q "ktadd -k $D/other.keytab $OTHER_SPN" >/dev/null 2>&1
-  [ -s "$D/http.keytab" ] && [ -s "$D/other.keytab" ] || die "keytab export failed"
+  kadmin.local -q 'addprinc -randkey client$' >/dev/null 2>&1
+  kadmin.local -q "ktadd -k $D/client.keytab client\$" >/dev/null 2>&1
+  [ -s "$D/http.keytab" ] && [ -s "$D/other.keytab" ] && [ -s "$D/client.keytab" ] ||
+    die "keytab export failed"
 }
 
 do_kinit() { # CCACHE [LIFE]
@@ -109,6 +115,10 @@ kinit)
   [ -n "${3:-}" ] || die "usage: $0 kinit DIR CCACHE [LIFETIME]"
   do_kinit "$3" "${4:-}"
   ;;
+kinit-machine)
+  [ -n "${3:-}" ] || die "usage: $0 kinit-machine DIR CCACHE"
+  KRB5CCNAME=$3 kinit -k -t "$D/client.keytab" 'client$' >/dev/null
+  ;;
 env)
   echo "export KRB5_CONFIG=$D/krb5.conf KRB5_KDC_PROFILE=$D/kdc.conf KRB5CCNAME=FILE:$D/ccache"
   echo "export KRB5_KTNAME=FILE:$D/http.keytab MKDC_USER=$USER_ MKDC_USERPASS='$USERPASS'"
@@ -119,5 +129,5 @@ stop)
   for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   rm -f "$D/kdc.pid"; echo "mit-kdc: stopped"
   ;;
-*) die "usage: $0 start DIR | kinit DIR CCACHE [LIFE] | env DIR | stop DIR" ;;
+*) die "usage: $0 start DIR | kinit DIR CCACHE [LIFE] | kinit-machine DIR CCACHE | env DIR | stop DIR" ;;
 esac

@@ -273,6 +273,31 @@ test_success_mutual(void **state)
 	oc_gss_free(g);
 }
 
+/* A machine account ("name$@REALM") is an identity of kind COMPUTER. */
+static void
+test_machine_account(void **state)
+{
+	struct oc_gss *g = acceptor(http_keytab, "HTTP/localhost", OC_GSS_CB_OFF);
+	struct oc_identity id = { 0 };
+	char ccname[300], args[400], *saved;
+
+	(void)state;
+	snprintf(ccname, sizeof(ccname), "FILE:%s/machine", kdc_dir);
+	snprintf(args, sizeof(args), "'%s'", ccname);
+	assert_int_equal(kdc_cmd("kinit-machine", args), 0);
+	saved = strdup(getenv("KRB5CCNAME"));
+	assert_non_null(saved);
+	setenv("KRB5CCNAME", ccname, 1);
+	assert_int_equal(accept_one(g, "HTTP@localhost", NULL, NULL, &id, 1), OC_OK);
+	setenv("KRB5CCNAME", saved, 1);
+	free(saved);
+	assert_string_equal(id.name, "client$@EXAMPLE.TEST");
+	assert_int_equal(id.kind, OC_ACCOUNT_COMPUTER);
+	assert_int_equal(id.auth_type, OC_AUTH_KERBEROS);
+	oc_identity_clear(&id);
+	oc_gss_free(g);
+}
+
 /* ---- minimal DER for hand-built SPNEGO tokens (RFC 4178) ---- */
 
 struct der {
@@ -776,6 +801,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_success_mutual),
+		cmocka_unit_test(test_machine_account),
 		cmocka_unit_test(test_multi_leg),
 		cmocka_unit_test(test_wrong_keytab),
 		cmocka_unit_test(test_wrong_spn),
