@@ -122,6 +122,20 @@ check_renewal(struct oc_ca *ca, const struct oc_ca_order *o, struct order_state 
 		    "not verify with the certificate it was signed with");
 		return 1;
 	}
+	/*
+	 * The PKCS#10 must name the certificate being renewed (attribute
+	 * 1.3.6.1.4.1.311.13.1), and it must be the one that signed: a request
+	 * signed by one certificate cannot renew another. A signed request
+	 * without it would be enroll-on-behalf-of, which needs an enrollment
+	 * agent policy we do not offer.
+	 */
+	if (s->ri.renewal_cert == NULL || X509_cmp(s->ri.renewal_cert, signer) != 0) {
+		ca_deny(&s->d, OC_HR_CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE, s->ri.renewal_cert == NULL ?
+		    "Renewal: the request does not name the certificate to renew "
+		    "(attribute 1.3.6.1.4.1.311.13.1); enrolling on behalf of another is not supported" :
+		    "Renewal: the certificate named in the request is not the one that signed it");
+		return 1;
+	}
 	ok = X509_NAME_cmp(X509_get_issuer_name(signer), X509_get_subject_name(ca->cert)) == 0 &&
 	    X509_verify(signer, capub) == 1;
 	ERR_clear_error();

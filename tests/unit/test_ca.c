@@ -158,6 +158,7 @@ struct csr_spec {
 	const char *v1_name;          /* 1.3.6.1.4.1.311.20.2 */
 	int rogue;                    /* add CA:TRUE and an anyPolicy 21.10 the CA must drop */
 	int break_signature;
+	X509 *renewal_cert;           /* attribute 1.3.6.1.4.1.311.13.1 */
 };
 
 static void
@@ -216,6 +217,15 @@ make_csr(EVP_PKEY *k, const struct csr_spec *s, uint8_t **der, size_t *len)
 	}
 	if (sk_X509_EXTENSION_num(exts) > 0)
 		assert_int_equal(X509_REQ_add_extensions(req, exts), 1);
+	if (s->renewal_cert) {
+		uint8_t *cd = NULL;
+		int cl = i2d_X509(s->renewal_cert, &cd);
+
+		assert_true(cl > 0);
+		assert_int_equal(X509_REQ_add1_attr_by_txt(req, OC_OID_RENEWAL_CERT, V_ASN1_SEQUENCE,
+		    cd, cl), 1);
+		OPENSSL_free(cd);
+	}
 	assert_true(X509_REQ_sign(req, k, EVP_sha256()) > 0);
 	p = NULL;
 	assert_true((l = i2d_X509_REQ(req, &p)) > 0);
@@ -439,31 +449,31 @@ struct issue_case {
 static const struct issue_case issue_cases[] = {
 	/* User (v1): subject = DN + E, SAN = UPN + rfc822, 20.2 name, SID; CSR subject ignored */
 	{ "User", "alice", OC_ACCOUNT_USER, &F.rsa2048,
-	  { "CN=mallory,O=Evil", "DNS:evil.example.net", NULL, "User", 1, 0 }, NULL,
+	  { "CN=mallory,O=Evil", "DNS:evil.example.net", NULL, "User", 1, 0, NULL }, NULL,
 	  { KU, EKU, SAN, T1, SID, SKI, AKI, CDP, AIA },
 	  "emailAddress=alice@example.com,CN=alice,CN=Users,DC=example,DC=com",
 	  "other:1.3.6.1.4.1.311.20.2.3=alice@example.com,email:alice@example.com",
 	  "1.3.6.1.4.1.311.10.3.4,1.3.6.1.5.5.7.3.4," CLIENT, "v1:User", 0 },
 	/* Machine (v1), named only by the request context: CN = dNSHostName, SAN DNS */
 	{ "Machine", "ws01", OC_ACCOUNT_COMPUTER, &F.rsa2048,
-	  { NULL, NULL, NULL, NULL, 0, 0 }, "Machine",
+	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "Machine",
 	  { KU, EKU, SAN, T1, SID, SKI, AKI, CDP, AIA },
 	  "CN=ws01.example.com", "DNS:ws01.example.com", CLIENT "," SERVER, "v1:Machine", 0 },
 	/* WebServer (v1, enrollee supplies subject), named by OID: names as given, no SID */
 	{ "WebServer", "alice", OC_ACCOUNT_USER, &F.rsa2048,
 	  { "CN=www.example.com,O=Example", "DNS:www.example.com,DNS:example.com,IP:192.0.2.7",
-	    OID(16), NULL, 1, 0 }, NULL,
+	    OID(16), NULL, 1, 0, NULL }, NULL,
 	  { KU, EKU, SAN, T1, SKI, AKI, CDP, AIA },
 	  "CN=www.example.com,O=Example", "DNS:www.example.com,DNS:example.com,IP:192.0.2.7",
 	  SERVER, "v1:WebServer", 0 },
 	/* Workstation (v2): empty subject, critical SAN DNS, 21.7 + 21.10 */
 	{ "Workstation", "ws01", OC_ACCOUNT_COMPUTER, &F.rsa2048,
-	  { "CN=ignored", NULL, OID(30), NULL, 0, 0 }, NULL,
+	  { "CN=ignored", NULL, OID(30), NULL, 0, 0, NULL }, NULL,
 	  { KU, EKU, APP, SAN, T2, SID, SKI, AKI, CDP, AIA },
 	  "", "DNS:ws01.example.com", CLIENT, "v2:" OID(30) ":101.0", 1 },
 	/* OpenCESWebServerEC (v4, ECDSA P-256, enrollee supplies subject) */
 	{ "OpenCESWebServerEC", "alice", OC_ACCOUNT_USER, &F.p256,
-	  { "CN=ec.example.com", "DNS:ec.example.com", NULL, NULL, 0, 0 }, "OpenCESWebServerEC",
+	  { "CN=ec.example.com", "DNS:ec.example.com", NULL, NULL, 0, 0, NULL }, "OpenCESWebServerEC",
 	  { KU, EKU, APP, SAN, T2, SKI, AKI, CDP, AIA },
 	  "CN=ec.example.com", "DNS:ec.example.com", SERVER, "v2:" OID(1001) ":100.0", 0 },
 };
@@ -535,52 +545,52 @@ struct deny_case {
 
 static const struct deny_case deny_cases[] = {
 	{ "key too small", "alice", OC_ACCOUNT_USER, &F.rsa1024,
-	  { "CN=www.example.com", NULL, NULL, "WebServer", 0, 0 }, NULL, NULL, 0, 0,
+	  { "CN=www.example.com", NULL, NULL, "WebServer", 0, 0, NULL }, NULL, NULL, 0, 0,
 	  OC_HR_CERTSRV_E_KEY_LENGTH, "key size 1024 is below the minimum 2048" },
 	{ "EC key on an RSA template", "alice", OC_ACCOUNT_USER, &F.p256,
-	  { NULL, NULL, NULL, NULL, 0, 0 }, "User", NULL, 0, 0,
+	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "User", NULL, 0, 0,
 	  OC_HR_CERTSRV_E_KEY_LENGTH, "must be RSA" },
 	{ "RSA key on an ECDSA_P256 template", "alice", OC_ACCOUNT_USER, &F.rsa2048,
-	  { "CN=ec.example.com", NULL, NULL, NULL, 0, 0 }, "OpenCESWebServerEC", NULL, 0, 0,
+	  { "CN=ec.example.com", NULL, NULL, NULL, 0, 0, NULL }, "OpenCESWebServerEC", NULL, 0, 0,
 	  OC_HR_CERTSRV_E_KEY_LENGTH, "ECDSA_P256" },
 	{ "bad CSR signature", "alice", OC_ACCOUNT_USER, &F.rsa2048,
-	  { NULL, NULL, NULL, "User", 0, 1 }, NULL, NULL, 0, 0,
+	  { NULL, NULL, NULL, "User", 0, 1, NULL }, NULL, NULL, 0, 0,
 	  OC_HR_NTE_BAD_SIGNATURE, "signature" },
 	{ "unknown template", "alice", OC_ACCOUNT_USER, &F.rsa2048,
-	  { NULL, NULL, NULL, NULL, 0, 0 }, "NoSuchTemplate", NULL, 0, 0,
+	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "NoSuchTemplate", NULL, 0, 0,
 	  OC_HR_CERTSRV_E_UNSUPPORTED_CERT_TYPE, "NoSuchTemplate" },
 	{ "template not published on this CA", "alice", OC_ACCOUNT_USER, &F.rsa2048,
-	  { NULL, NULL, NULL, NULL, 0, 0 }, "UserUnpublished", NULL, 0, 0,
+	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "UserUnpublished", NULL, 0, 0,
 	  OC_HR_CERTSRV_E_UNSUPPORTED_CERT_TYPE, "not published" },
 	{ "no template named", "alice", OC_ACCOUNT_USER, &F.rsa2048,
-	  { "CN=x", NULL, NULL, NULL, 0, 0 }, NULL, NULL, 0, 0,
+	  { "CN=x", NULL, NULL, NULL, 0, 0, NULL }, NULL, NULL, 0, 0,
 	  OC_HR_CERTSRV_E_NO_CERT_TYPE, "no certificate template" },
 	{ "conflicting template ids", "ws01", OC_ACCOUNT_COMPUTER, &F.rsa2048,
-	  { NULL, NULL, OID(30), NULL, 0, 0 }, "Machine", NULL, 0, 0,
+	  { NULL, NULL, OID(30), NULL, 0, 0, NULL }, "Machine", NULL, 0, 0,
 	  OC_HR_CERTSRV_E_TEMPLATE_CONFLICT, "Workstation and Machine" },
 	{ "no Enroll right (computer on User)", "ws01", OC_ACCOUNT_COMPUTER, &F.rsa2048,
-	  { NULL, NULL, NULL, "User", 0, 0 }, NULL, NULL, 0, 0,
+	  { NULL, NULL, NULL, "User", 0, 0, NULL }, NULL, NULL, 0, 0,
 	  OC_HR_CERTSRV_E_TEMPLATE_DENIED, "ws01 has no Enroll right" },
 	{ "no Enroll right (bob on WebServer)", "bob", OC_ACCOUNT_USER, &F.rsa2048,
-	  { "CN=www.example.com", NULL, NULL, NULL, 0, 0 }, "WebServer", NULL, 0, 0,
+	  { "CN=www.example.com", NULL, NULL, NULL, 0, 0, NULL }, "WebServer", NULL, 0, 0,
 	  OC_HR_CERTSRV_E_TEMPLATE_DENIED, "bob has no Enroll right" },
 	{ "unknown requester", "eve", OC_ACCOUNT_USER, &F.rsa2048,
-	  { NULL, NULL, NULL, NULL, 0, 0 }, "User", NULL, 0, 0,
+	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "User", NULL, 0, 0,
 	  OC_HR_CERTSRV_E_TEMPLATE_DENIED, "Enroll right" },
 	{ "missing e-mail for User", "bob", OC_ACCOUNT_USER, &F.rsa2048,
-	  { NULL, NULL, NULL, NULL, 0, 0 }, "User", NULL, 0, 0,
+	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "User", NULL, 0, 0,
 	  OC_HR_CERTSRV_E_SUBJECT_EMAIL_REQUIRED, "e-mail" },
 	{ "renewal-only endpoint, plain PKCS#10", "alice", OC_ACCOUNT_USER, &F.rsa2048,
-	  { NULL, NULL, NULL, "User", 0, 0 }, NULL, NULL, 0, OC_ORDER_F_RENEWAL_ONLY,
+	  { NULL, NULL, NULL, "User", 0, 0, NULL }, NULL, NULL, 0, OC_ORDER_F_RENEWAL_ONLY,
 	  OC_HR_E_ACCESSDENIED, "renewals only" },
 	{ "garbage request", "alice", OC_ACCOUNT_USER, NULL,
-	  { NULL, NULL, NULL, NULL, 0, 0 }, "User", "hello, world", 12, 0,
+	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "User", "hello, world", 12, 0,
 	  OC_HR_CRYPT_E_ASN1_EOD, "cannot be decoded" },
 	{ "truncated request", "alice", OC_ACCOUNT_USER, NULL,
-	  { NULL, NULL, NULL, NULL, 0, 0 }, "User", "\x30\x82\x02\x00\x30\x82\x01", 7, 0,
+	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "User", "\x30\x82\x02\x00\x30\x82\x01", 7, 0,
 	  OC_HR_CRYPT_E_ASN1_EOD, "cannot be decoded" },
 	{ "DER but not a request", "alice", OC_ACCOUNT_USER, NULL,
-	  { NULL, NULL, NULL, NULL, 0, 0 }, "User", "\x30\x03\x02\x01\x05", 5, 0,
+	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "User", "\x30\x03\x02\x01\x05", 5, 0,
 	  OC_HR_CRYPT_E_ASN1_BADTAG, "not a PKCS#10" },
 };
 
@@ -780,14 +790,19 @@ static void
 make_renewal(X509 *old, EVP_PKEY *old_key, EVP_PKEY *new_key, const struct csr_spec *spec,
     int break_sig, uint8_t **der, size_t *len)
 {
-	static const struct csr_spec none;
+	struct csr_spec named = { 0 };
 	uint8_t *csr, *p = NULL;
 	size_t csr_len;
 	BIO *in;
 	CMS_ContentInfo *cms;
 	int l;
 
-	make_csr(new_key, spec ? spec : &none, &csr, &csr_len);
+	/* By default the request names the certificate it renews, as Windows does. */
+	if (spec == NULL) {
+		named.renewal_cert = old;
+		spec = &named;
+	}
+	make_csr(new_key, spec, &csr, &csr_len);
 	in = BIO_new_mem_buf(csr, (int)csr_len);
 	assert_non_null(cms = CMS_sign(old, old_key, NULL, in, CMS_BINARY));
 	assert_true((l = i2d_CMS_ContentInfo(cms, &p)) > 0);
@@ -836,7 +851,7 @@ ca_serial_text(X509 *x, char *buf, size_t cap)
 static void
 test_renewal(void **state)
 {
-	struct csr_spec ws = { NULL, NULL, OID(30), NULL, 0, 0 };
+	struct csr_spec ws = { NULL, NULL, OID(30), NULL, 0, 0, NULL };
 	struct oc_ca_result res, rr;
 	X509 *old, *renewed, *fake;
 	EVP_PKEY *old_key = NULL;
@@ -877,6 +892,40 @@ test_renewal(void **state)
 	assert_non_null(strstr(rr.message, "not issued by this CA"));
 	oc_ca_result_clear(&rr);
 	X509_free(fake);
+
+	/* the request must name (311.13.1) the certificate that signs it */
+	{
+		struct csr_spec nameless = { 0 }, other = { 0 };
+		struct oc_ca_order o;
+		struct oc_ca_result r2;
+		EVP_PKEY *k2 = NULL;
+		X509 *second;
+		uint8_t *der;
+		size_t len;
+
+		make_renewal(old, old_key, F.rsa2048, &nameless, 0, &der, &len);
+		order_init(&o, "ws01", OC_ACCOUNT_COMPUTER, NULL, der, len);
+		assert_int_equal(oc_ca_process_order(F.ca, &o, &rr), OC_OK);
+		assert_int_equal(rr.hresult, OC_HR_CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE);
+		assert_non_null(strstr(rr.message, "does not name"));
+		oc_ca_result_clear(&rr);
+		oc_ca_order_clear(&o);
+
+		assert_int_equal(pkix_key_generate("RSA", 2048, &k2), OC_OK);
+		issue_one("ws01", OC_ACCOUNT_COMPUTER, k2, NULL, &ws, &r2);
+		second = check_issued(&r2);
+		oc_ca_result_clear(&r2);
+		other.renewal_cert = second;
+		make_renewal(old, old_key, F.rsa2048, &other, 0, &der, &len);
+		order_init(&o, "ws01", OC_ACCOUNT_COMPUTER, NULL, der, len);
+		assert_int_equal(oc_ca_process_order(F.ca, &o, &rr), OC_OK);
+		assert_int_equal(rr.hresult, OC_HR_CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE);
+		assert_non_null(strstr(rr.message, "not the one that signed"));
+		oc_ca_result_clear(&rr);
+		oc_ca_order_clear(&o);
+		X509_free(second);
+		EVP_PKEY_free(k2);
+	}
 
 	/* revoked in the store */
 	assert_int_equal(sqlite3_open(F.store_path, &db), SQLITE_OK);
@@ -924,7 +973,7 @@ test_serve_roundtrip(void **state)
 	assert_int_equal(res.hresult, 0);
 	oc_ca_result_clear(&res);
 
-	make_csr(F.rsa2048, &(struct csr_spec){ NULL, NULL, NULL, "User", 0, 0 }, &der, &len);
+	make_csr(F.rsa2048, &(struct csr_spec){ NULL, NULL, NULL, "User", 0, 0, NULL }, &der, &len);
 	order_init(&o, "alice", OC_ACCOUNT_USER, NULL, der, len);
 	assert_int_equal(oc_ca_call(sv[0], OC_CA_MSG_ISSUE, &o, &res), OC_OK);
 	x = check_issued(&res);
@@ -938,7 +987,7 @@ test_serve_roundtrip(void **state)
 	oc_ca_order_clear(&o);
 
 	/* a denial crosses the wire with its HRESULT and message */
-	make_csr(F.rsa1024, &(struct csr_spec){ "CN=w", NULL, NULL, NULL, 0, 0 }, &der, &len);
+	make_csr(F.rsa1024, &(struct csr_spec){ "CN=w", NULL, NULL, NULL, 0, 0, NULL }, &der, &len);
 	order_init(&o, "alice", OC_ACCOUNT_USER, "WebServer", der, len);
 	assert_int_equal(oc_ca_call(sv[0], OC_CA_MSG_ISSUE, &o, &res), OC_OK);
 	assert_int_equal(res.disposition, OC_DISP_DENIED);
