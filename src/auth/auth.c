@@ -28,7 +28,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "common/limits.h"
@@ -59,6 +59,7 @@ enum auth_hit {
 struct auth_dirh {
 	struct oc_auth *a;
 	struct oc_directory *dir;
+	EVP_MAC_CTX *mac;       /* HMAC-SHA-256 keyed with a->key, this thread's */
 	struct auth_dirh *next, *prev;
 };
 
@@ -104,30 +105,57 @@ auth_dirh_destroy(void *p)
 		h->next->prev = h->prev;
 	pthread_mutex_unlock(&a->mu);
 	oc_dir_close(h->dir);
+	EVP_MAC_CTX_free(h->mac);
 	free(h);
 }
 
+/* A MAC context keyed once per thread: each check only re-initialises it. */
+static EVP_MAC_CTX *
+auth_mac_new(const uint8_t *key, size_t keylen)
+{
+	OSSL_PARAM params[2];
+	EVP_MAC *m = NULL;
+	EVP_MAC_CTX *ctx = NULL;
+
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (ctx = EVP_MAC_CTX_new(m)) == NULL ||
+	    !EVP_MAC_init(ctx, key, keylen, params)) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+	EVP_MAC_free(m);
+	return ctx;
+}
+
 static int
-auth_dir(struct oc_auth *a, struct oc_directory **dirp)
+auth_dir(struct oc_auth *a, struct auth_dirh **hp)
 {
 	struct auth_dirh *h;
 	int r;
 
-	*dirp = NULL;
+	*hp = NULL;
 	if ((h = pthread_getspecific(a->tkey)) != NULL) {
-		*dirp = h->dir;
+		*hp = h;
 		return OC_OK;
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return OC_ERR_NOMEM;
 	h->a = a;
+	if ((h->mac = auth_mac_new(a->key, sizeof(a->key))) == NULL) {
+		free(h);
+		return OC_ERR_CRYPTO;
+	}
 	if ((r = oc_dir_open_ro(a->dir_path, &h->dir)) != OC_OK) {
 		error_fr(r, "cannot open the directory");
+		EVP_MAC_CTX_free(h->mac);
 		free(h);
 		return OC_ERR_UNAVAILABLE;     /* not a verdict on the caller */
 	}
 	if (pthread_setspecific(a->tkey, h) != 0) {
 		oc_dir_close(h->dir);
+		EVP_MAC_CTX_free(h->mac);
 		free(h);
 		return OC_ERR_INTERNAL;
 	}
@@ -137,7 +165,7 @@ auth_dir(struct oc_auth *a, struct oc_directory **dirp)
 		h->next->prev = h;
 	a->handles = h;
 	pthread_mutex_unlock(&a->mu);
-	*dirp = h->dir;
+	*hp = h;
 	return OC_OK;
 }
 
@@ -207,6 +235,7 @@ oc_auth_free(struct oc_auth *a)
 	for (h = a->handles; h != NULL; h = next) {
 		next = h->next;
 		oc_dir_close(h->dir);
+		EVP_MAC_CTX_free(h->mac);
 		free(h);
 	}
 	if (a->cache != NULL) {
@@ -234,20 +263,21 @@ oc_auth_get_stats(struct oc_auth *a, struct oc_auth_stats *st)
 
 /* ---- cache ---------------------------------------------------------------- */
 
+/* HMAC-SHA-256(process key, login || 0x00 || password) with this thread's context. */
 static int
-auth_mac(struct oc_auth *a, const char *login, size_t llen, const char *password,
+auth_mac(struct auth_dirh *h, const char *login, size_t llen, const char *password,
     size_t plen, uint8_t *mac)
 {
-	uint8_t msg[OC_USERNAME_MAX + 1 + OC_PASSWORD_MAX];
-	unsigned int maclen = 0;
+	static const uint8_t zero = 0x00;
+	size_t maclen = 0;
 	int ok;
 
-	memcpy(msg, login, llen);
-	msg[llen] = 0x00;
-	memcpy(msg + llen + 1, password, plen);
-	ok = HMAC(EVP_sha256(), a->key, (int)sizeof(a->key), msg, llen + 1 + plen,
-	    mac, &maclen) != NULL && maclen == AUTH_MAC_LEN;
-	OPENSSL_cleanse(msg, sizeof(msg));
+	/* a NULL key re-initialises with the key set when the context was made */
+	ok = EVP_MAC_init(h->mac, NULL, 0, NULL) &&
+	    EVP_MAC_update(h->mac, (const uint8_t *)login, llen) &&
+	    EVP_MAC_update(h->mac, &zero, 1) &&
+	    EVP_MAC_update(h->mac, (const uint8_t *)password, plen) &&
+	    EVP_MAC_final(h->mac, mac, &maclen, AUTH_MAC_LEN) && maclen == AUTH_MAC_LEN;
 	return ok ? OC_OK : OC_ERR_CRYPTO;
 }
 
@@ -367,6 +397,7 @@ oc_auth_password(struct oc_auth *a, const char *login, const char *password,
     struct oc_identity *id)
 {
 	struct oc_identity found = { 0 };
+	struct auth_dirh *h = NULL;
 	struct oc_directory *dir = NULL;
 	uint8_t mac[AUTH_MAC_LEN], vhash[AUTH_MAC_LEN];
 	unsigned int vhlen = 0;
@@ -388,9 +419,10 @@ oc_auth_password(struct oc_auth *a, const char *login, const char *password,
 	if (llen == 0 || llen > OC_USERNAME_MAX || plen == 0 || plen > OC_PASSWORD_MAX)
 		goto fail;      /* nothing to look up: no hash to hide */
 	log_debug("password check for login %s", login);
-	if ((r = auth_dir(a, &dir)) != OC_OK)
+	if ((r = auth_dir(a, &h)) != OC_OK)
 		goto out;
-	if ((r = auth_mac(a, login, llen, password, plen, mac)) != OC_OK)
+	dir = h->dir;
+	if ((r = auth_mac(h, login, llen, password, plen, mac)) != OC_OK)
 		goto out;
 
 	/* the account behind the login, its verifier and the serial: one read */
