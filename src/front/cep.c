@@ -98,7 +98,8 @@ oc_front_cep(struct oc_front *f, struct oc_front_thread *t, const struct oc_endp
 		log_debug("%s: policy for %s: cached", ep->path, caller->name);
 		goto done;
 	}
-	if ((r = cep_entries(t, snap, caller, &entries, &n, &degraded)) != OC_OK) {
+	/* policiesNotChanged answers carry no template: no rights to look up */
+	if (!not_changed && (r = cep_entries(t, snap, caller, &entries, &n, &degraded)) != OC_OK) {
 		oc_front_fault_err(resp, OC_SERVICE_CEP, msg->message_id, r);
 		goto out;
 	}

@@ -442,8 +442,8 @@ front_close(struct front_fix *x)
 
 /* POST a GetPolicies (xcep.md 8.1 shape) as login/password; the 200 body into out. */
 static void
-get_policies(struct front_fix *x, const char *login, const char *password, const char *msgid,
-    struct ocbuf *out)
+get_policies_since(struct front_fix *x, const char *login, const char *password,
+    const char *msgid, const char *last_update, struct ocbuf *out)
 {
 	struct oc_http_header hdr = { (char *)"Content-Type",
 	    (char *)"application/soap+xml; charset=utf-8" };
@@ -463,9 +463,9 @@ get_policies(struct front_fix *x, const char *login, const char *password, const
 	    "</o:UsernameToken></o:Security></s:Header>"
 	    "<s:Body xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
 	    "<GetPolicies xmlns=\"http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy\">"
-	    "<client><lastUpdate>0001-01-01T00:00:00</lastUpdate><preferredLanguage xsi:nil=\"true\"/></client>"
+	    "<client><lastUpdate>%s</lastUpdate><preferredLanguage xsi:nil=\"true\"/></client>"
 	    "<requestFilter xsi:nil=\"true\"/></GetPolicies></s:Body></s:Envelope>",
-	    msgid, login, password);
+	    msgid, login, password, last_update);
 	assert_true(n > 0);
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
@@ -493,6 +493,13 @@ get_policies(struct front_fix *x, const char *login, const char *password, const
 	}
 	free(resp.headers);
 	free(body);
+}
+
+static void
+get_policies(struct front_fix *x, const char *login, const char *password, const char *msgid,
+    struct ocbuf *out)
+{
+	get_policies_since(x, login, password, msgid, "0001-01-01T00:00:00", out);
 }
 
 static int
@@ -606,6 +613,14 @@ test_front_callers_and_revocation(void **state)
 	assert_true(offers(&a2, "WebServer"));
 	get_policies(&x, "bob", "bob pw", "urn:uuid:00000000-0000-0000-0000-00000000000b", &a2);
 	assert_false(offers(&a2, "WebServer"));
+
+	/* a client up to date gets policiesNotChanged, cached like the rest */
+	for (int i = 0; i < 2; i++) {
+		get_policies_since(&x, "alice", "alice pw", "urn:uuid:2", "2999-01-01T00:00:00", &a2);
+		assert_non_null(strstr((const char *)a2.d,
+		    "<policiesNotChanged>true</policiesNotChanged><policies xsi:nil=\"true\"/>"));
+		assert_false(offers(&a2, "User"));
+	}
 
 	ocbuf_free(&a1);
 	ocbuf_free(&a2);
