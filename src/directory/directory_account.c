@@ -153,8 +153,10 @@ out:
 }
 
 static const char SQL_ACCOUNT_BY_NAME[] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE name = ?1";
+/* name first, then UPN (both unique): two index lookups, no sort */
 static const char SQL_ACCOUNT_BY_LOGIN[] = "SELECT " ACCOUNT_COLS " FROM accounts "
-    "WHERE name = ?1 OR upn = ?1 ORDER BY name = ?1 DESC LIMIT 1";
+    "WHERE id = coalesce((SELECT id FROM accounts WHERE name = ?1), "
+    "(SELECT id FROM accounts WHERE upn = ?1))";
 
 int
 oc_dir_account_get(struct oc_directory *dir, const char *name, struct oc_identity *id)
@@ -334,9 +336,11 @@ out:
 
 static const char SQL_LOGIN_BY_NAME[] = "SELECT a.name, a.verifier, m.serial "
     "FROM accounts a, policy_meta m WHERE m.id = 1 AND a.name = ?1";
+/* name first, then UPN (both unique): two index lookups, no sort */
 static const char SQL_LOGIN_BY_LOGIN[] = "SELECT a.name, a.verifier, m.serial "
-    "FROM accounts a, policy_meta m WHERE m.id = 1 AND (a.name = ?1 OR a.upn = ?1) "
-    "ORDER BY a.name = ?1 DESC LIMIT 1";
+    "FROM policy_meta m JOIN accounts a ON a.id = coalesce("
+    "(SELECT id FROM accounts WHERE name = ?1), (SELECT id FROM accounts WHERE upn = ?1)) "
+    "WHERE m.id = 1";
 
 int
 oc_dir_login_state(struct oc_directory *dir, const char *login, char **name, char **verifier,
