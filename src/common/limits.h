@@ -39,6 +39,12 @@
 #define OC_AUTH_CACHE_ENTRIES      1024
 #define OC_AUTH_CACHE_TTL_SECONDS  300
 
+/* Authentication service (src/auth/authsvc*.c) */
+#define OC_AUTHSVC_CTX_MAX         1024          /* unfinished SPNEGO exchanges */
+#define OC_AUTHSVC_CTX_TTL_SECONDS 60            /* idle time before one is dropped */
+#define OC_AUTHSVC_WORKERS         4             /* auth process threads (yescrypt ~80 ms) */
+#define OC_AUTHSVC_QUEUE_MAX       256           /* requests read ahead of the workers */
+
 /* Rendered GetPolicies responses, per policy snapshot (src/front/policy_resp.c) */
 #define OC_POLICY_CACHE_ENTRIES    256
 #define OC_POLICY_CACHE_BYTES      (16 * 1024 * 1024)  /* keys + payloads */
