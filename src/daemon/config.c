@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/gss.h"
 #include "common/log.h"
 #include "front/front.h"
 
@@ -23,6 +24,9 @@ oc_config_clear(struct oc_config *c)
 	free(c->tls_key);
 	free(c->public_url);
 	free(c->audit_log);
+	free(c->keytab);
+	free(c->spn);
+	free(c->client_ca);
 	free(c->ca_name);
 	free(c->ca_key);
 	free(c->ca_cert);
@@ -151,6 +155,23 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 			return set_str(&c->public_url, v);
 		if (!strcmp(k, "audit_log"))
 			return set_path(c, &c->audit_log, v);
+		if (!strcmp(k, "keytab"))
+			return set_path(c, &c->keytab, v);
+		if (!strcmp(k, "spn"))
+			return set_str(&c->spn, v);
+		if (!strcmp(k, "client_ca"))
+			return set_path(c, &c->client_ca, v);
+		if (!strcmp(k, "channel_binding")) {
+			if (!strcasecmp(v, "off"))
+				c->channel_binding = OC_GSS_CB_OFF;
+			else if (!strcasecmp(v, "when_present"))
+				c->channel_binding = OC_GSS_CB_WHEN_PRESENT;
+			else if (!strcasecmp(v, "required"))
+				c->channel_binding = OC_GSS_CB_REQUIRED;
+			else
+				return OC_ERR_CONFIG;
+			return OC_OK;
+		}
 		if (!strcmp(k, "workers") || !strcmp(k, "queue")) {
 			if ((r = parse_u32(v, &u)) != OC_OK || u == 0 || u > 1024)
 				return OC_ERR_CONFIG;
@@ -229,6 +250,7 @@ oc_config_load(const char *path, struct oc_config *c)
 	int r, lineno = 0;
 
 	memset(c, 0, sizeof(*c));
+	c->channel_binding = OC_GSS_CB_WHEN_PRESENT;
 	if ((r = oc_file_read(path, &data, &len, CONF_MAX)) != OC_OK) {
 		log_error("cannot read %s: %s", path, oc_strerror(r));
 		return r;
@@ -325,6 +347,14 @@ oc_config_load(const char *path, struct oc_config *c)
 	for (size_t i = 0; i < c->nendpoints; i++)
 		if (c->endpoints[i].service == 0) {
 			log_error("%s: an [endpoint] has no service", path);
+			r = OC_ERR_CONFIG;
+			goto out;
+		} else if (c->endpoints[i].auth == OC_AUTH_KERBEROS && c->keytab == NULL) {
+			log_error("%s: a kerberos [endpoint] needs server.keytab", path);
+			r = OC_ERR_CONFIG;
+			goto out;
+		} else if (c->endpoints[i].auth == OC_AUTH_CERTIFICATE && c->client_ca == NULL) {
+			log_error("%s: a certificate [endpoint] needs server.client_ca", path);
 			r = OC_ERR_CONFIG;
 			goto out;
 		}

@@ -6,6 +6,13 @@
  *                 public_url = https://host:port   (base of the published URIs)
  *                 workers = 4, queue = 64
  *                 audit_log = FILE
+ *                 keytab = FILE          (Kerberos endpoints: HTTP/<host> keys)
+ *                 spn = HTTP/localhost   (optional: the one key to accept with)
+ *                 channel_binding = off | when_present | required
+ *                                        (default when_present)
+ *                 client_ca = FILE       (trust anchors for client certificates;
+ *                                         when set every listener asks for an
+ *                                         optional client certificate)
  *   [ca]          name = OpenCES Demo CA
  *                 key = FILE, cert = FILE, key_type = RSA2048 | P256
  *                 aia_url = URL, cdp_url = URL
@@ -13,7 +20,8 @@
  *   [directory]   path = FILE           (embedded directory)
  *   [policy]      id = {GUID}, friendly_name = TEXT, next_update_hours = 8
  *   [endpoint]    (repeatable section) service = cep | ces
- *                 auth = password       (kerberos, certificate: later)
+ *                 auth = password | kerberos | certificate
+ *                 (kerberos needs server.keytab, certificate server.client_ca)
  *                 priority = 1, renewal_only = false
  *   [publish]     (repeatable) a CES URI served elsewhere (another front end)
  *                 to publish for this CA: uri = URL, auth = password,
@@ -52,6 +60,9 @@ struct oc_config {
 	char *public_url;
 	int workers, queue;
 	char *audit_log;
+	char *keytab, *spn;
+	int channel_binding;        /* enum oc_gss_cb_mode (src/auth/gss.h) */
+	char *client_ca;
 	char *ca_name, *ca_key, *ca_cert, *ca_key_type, *aia_url, *cdp_url;
 	char *store_path;
 	char *dir_path;

@@ -39,6 +39,8 @@ struct oc_http_request {
 	const uint8_t *tls_server_end_point;
 	size_t tls_server_end_point_len;
 	int listener_index;         /* which configured listener accepted it */
+	uint64_t conn_id;           /* the TLS connection's number (unique per server, never 0):
+	                             * state of a multi-leg HTTP authentication */
 };
 
 /* Case-insensitive header lookup; NULL when absent. */

@@ -65,6 +65,7 @@ struct http_conn {
 	struct oc_http_server *srv;
 	struct http_listener *lst;
 	struct http_job *job;           /* the request being processed, if any */
+	uint64_t id;                    /* oc_http_request.conn_id */
 };
 
 struct oc_http_server {
@@ -80,6 +81,7 @@ struct oc_http_server {
 	int stopping;
 	int listening;                  /* listeners enabled */
 	size_t nconns;                  /* admitted TLS connections (loop thread) */
+	uint64_t last_conn_id;          /* loop thread */
 	size_t inflight;                /* jobs accepted, reply not yet complete */
 
 	/* worker pool */

@@ -310,6 +310,7 @@ http_job_build(struct http_listener *lst, struct http_conn *conn, SSL *ssl,
 	job->req.tls_server_end_point = lst->cblen ? lst->cb : NULL;
 	job->req.tls_server_end_point_len = lst->cblen;
 	job->req.listener_index = lst->index;
+	job->req.conn_id = conn->id;
 	job->ev = ev;
 	job->conn = conn;
 	*jobp = job;

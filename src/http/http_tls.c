@@ -201,6 +201,7 @@ http_tls_conn_new(struct http_listener *lst)
 		return NULL;
 	c->srv = srv;
 	c->lst = lst;
+	c->id = ++srv->last_conn_id;
 	if ((ssl = SSL_new(lst->ctx)) == NULL) {
 		free(c);
 		return NULL;

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "auth/gss.h"
 #include "daemon/config.h"
 #include "front/front.h"
 
@@ -171,6 +172,41 @@ check_minimal_defaults(const struct oc_config *c)
 	assert_int_equal(c->queue, 0);
 	assert_int_equal(c->nendpoints, 1);
 	assert_endpoint(&c->endpoints[0], OC_SERVICE_CES, OC_AUTH_PASSWORD, 1, 0);
+	assert_null(c->keytab);
+	assert_null(c->spn);
+	assert_null(c->client_ca);
+	assert_int_equal(c->channel_binding, OC_GSS_CB_WHEN_PRESENT);
+}
+
+/* Kerberos and client-certificate settings. */
+static void
+check_auth(const struct oc_config *c)
+{
+	assert_path(c->keytab, "krb/http.keytab");
+	assert_string_equal(c->spn, "HTTP/ces.example.test");
+	assert_int_equal(c->channel_binding, OC_GSS_CB_REQUIRED);
+	assert_string_equal(c->client_ca, "/etc/opences/client-anchors.pem");
+	assert_int_equal(c->nendpoints, 5);
+	assert_endpoint(&c->endpoints[1], OC_SERVICE_CEP, OC_AUTH_KERBEROS, 1, 0);
+	assert_endpoint(&c->endpoints[2], OC_SERVICE_CES, OC_AUTH_KERBEROS, 2, 0);
+	assert_endpoint(&c->endpoints[3], OC_SERVICE_CEP, OC_AUTH_CERTIFICATE, 1, 0);
+	assert_endpoint(&c->endpoints[4], OC_SERVICE_CES, OC_AUTH_CERTIFICATE, 3, 1);
+}
+
+static void
+check_cb_off(const struct oc_config *c)
+{
+	assert_int_equal(c->channel_binding, OC_GSS_CB_OFF);
+	assert_null(c->spn);
+	assert_path(c->keytab, "http.keytab");
+}
+
+static void
+check_cb_when_present(const struct oc_config *c)
+{
+	assert_int_equal(c->channel_binding, OC_GSS_CB_WHEN_PRESENT);
+	assert_null(c->keytab);         /* unused without a kerberos endpoint: allowed */
+	assert_path(c->client_ca, "ca.pem");
 }
 
 static const char paths_conf[] =
@@ -280,6 +316,7 @@ static const struct good_case good_cases[] = {
 	  "[server]\nlisten = [::1]:8443\n" MINIMAL "[server]\nlisten = 0.0.0.0:443\n",
 	  check_listen },
 	{ "several [endpoint] sections with defaults", NULL, MINIMAL
+	  "[server]\nkeytab = http.keytab\nclient_ca = ca.pem\n"
 	  "[endpoint]\nservice = cep\n"
 	  "[endpoint]\nservice = ces\nauth = kerberos\npriority = 5\nrenewal_only = yes\n"
 	  "[endpoint]\nauth = Certificate\nrenewal_only = false\npriority = 0\nservice = CES\n",
@@ -306,6 +343,20 @@ static const struct good_case good_cases[] = {
 	  "[ca]\nname = Example Issuing CA 1\nkey_type = p256\n"
 	  "aia_url = http://pki.example.test/ca.crt\ncdp_url = http://pki.example.test/ca.crl\n"
 	  "[policy]\nnext_update_hours = 4294967295\n", check_values },
+	{ "kerberos and certificate endpoints", NULL, MINIMAL
+	  "[server]\nkeytab = krb/http.keytab\nspn = HTTP/ces.example.test\n"
+	  "channel_binding = required\nclient_ca = /etc/opences/client-anchors.pem\n"
+	  "[endpoint]\nservice = cep\nauth = kerberos\n"
+	  "[endpoint]\nservice = ces\nauth = kerberos\npriority = 2\n"
+	  "[endpoint]\nservice = cep\nauth = certificate\n"
+	  "[endpoint]\nservice = ces\nauth = certificate\npriority = 3\nrenewal_only = yes\n",
+	  check_auth },
+	{ "channel_binding off", NULL, MINIMAL
+	  "[server]\nkeytab = http.keytab\nchannel_binding = OFF\n"
+	  "[endpoint]\nservice = ces\nauth = kerberos\n", check_cb_off },
+	{ "channel_binding when_present, client_ca alone", NULL, MINIMAL
+	  "[server]\nchannel_binding = when_present\nclient_ca = ca.pem\n",
+	  check_cb_when_present },
 };
 
 static void
@@ -403,6 +454,20 @@ static const struct bad_case bad_cases[] = {
 	BAD("[publish] unknown auth", "[publish]\nuri = https://x.test/ces\nauth = ntlm\n"),
 	BAD("[publish] bad bool", "[publish]\nuri = https://x.test/ces\nrenewal_only = 2\n"),
 	BAD("[publish] bad priority", "[publish]\nuri = https://x.test/ces\npriority = -2\n"),
+	BAD("kerberos CES endpoint without keytab", "[endpoint]\nservice = ces\nauth = kerberos\n"),
+	BAD("kerberos CEP endpoint without keytab",
+	    "[server]\nspn = HTTP/localhost\nclient_ca = ca.pem\n"
+	    "[endpoint]\nservice = cep\nauth = kerberos\n"),
+	BAD("certificate endpoint without client_ca",
+	    "[server]\nkeytab = http.keytab\n[endpoint]\nservice = ces\nauth = certificate\n"),
+	BAD("certificate CEP endpoint without client_ca",
+	    "[endpoint]\nservice = cep\nauth = certificate\n"),
+	BAD("unknown channel_binding", "[server]\nchannel_binding = maybe\n"),
+	BAD("channel_binding as a bool", "[server]\nchannel_binding = yes\n"),
+	BAD("empty keytab", "[server]\nkeytab =\n"),
+	BAD("empty spn", "[server]\nspn = \n"),
+	BAD("empty client_ca", "[server]\nclient_ca =\n"),
+	BAD("keytab in [endpoint]", "[endpoint]\nservice = ces\nkeytab = http.keytab\n"),
 };
 
 static void
