@@ -31,6 +31,7 @@
 #define OC_GROUPS_MAX              256
 #define OC_DISPOSITION_MAX         512
 #define OC_RSA_MAX_BITS            16384
+#define OC_SERIAL_HEX_MAX          64            /* hex digits of a certificate serial */
 
 /* IPC frames */
 #define OC_IPC_FRAME_MAX           (256 * 1024)

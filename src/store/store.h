@@ -98,6 +98,51 @@ typedef void (*oc_store_cert_cb)(const struct oc_store_cert *c, void *arg);
 int oc_store_request_list(struct oc_store *s, size_t limit, oc_store_request_cb cb, void *arg) OC_WUR;
 int oc_store_cert_list(struct oc_store *s, size_t limit, oc_store_cert_cb cb, void *arg) OC_WUR;
 
+/*
+ * Revocation. reason is an RFC 5280 CRLReason (enum oc_crl_reason; 7 is
+ * unused and removeFromCRL is no reason to revoke: both OC_ERR_INVALID).
+ * when = 0 means now. serial_hex: hex digits (any case, stored lowercase).
+ * A certificate on hold (certificateHold) may be revoked again with a final
+ * reason; any other revoked certificate gives OC_ERR_EXISTS. Unknown serial:
+ * OC_ERR_NOT_FOUND. The change and its audit line commit together (or join
+ * an open batch).
+ */
+enum oc_crl_reason {
+	OC_CRL_UNSPECIFIED = 0,
+	OC_CRL_KEY_COMPROMISE = 1,
+	OC_CRL_CA_COMPROMISE = 2,
+	OC_CRL_AFFILIATION_CHANGED = 3,
+	OC_CRL_SUPERSEDED = 4,
+	OC_CRL_CESSATION_OF_OPERATION = 5,
+	OC_CRL_CERTIFICATE_HOLD = 6,
+	OC_CRL_REMOVE_FROM_CRL = 8,
+	OC_CRL_PRIVILEGE_WITHDRAWN = 9,
+	OC_CRL_AA_COMPROMISE = 10,
+};
+int oc_store_cert_revoke(struct oc_store *s, const char *serial_hex, int reason,
+    time_t when) OC_WUR;
+/*
+ * Take a certificate off hold: only a certificate revoked with
+ * certificateHold (else OC_ERR_DENIED; not revoked: OC_ERR_INVALID).
+ */
+int oc_store_cert_unrevoke(struct oc_store *s, const char *serial_hex) OC_WUR;
+/*
+ * The revocation state alone (no DER copied): *revoked 0/1, *reason and
+ * *revoked_at set when revoked (may be NULL). OC_ERR_NOT_FOUND if unknown.
+ */
+int oc_store_cert_status(struct oc_store *s, const char *serial_hex, int *revoked,
+    int *reason, time_t *revoked_at) OC_WUR;
+/* RFC 5280 names: "keyCompromise", ... ("unknown" for others; never NULL). */
+const char *oc_crl_reason_name(int reason);
+/* A reason given as its RFC 5280 name (any case) or its number; a revocable one only. */
+int oc_crl_reason_parse(const char *s, int *reason) OC_WUR;
+/*
+ * A serial as the store keeps it: hex digits only (':' separators allowed),
+ * lowercased, an even number of digits, at most OC_SERIAL_HEX_MAX.
+ * *out is malloc'd. OC_ERR_INVALID on anything else.
+ */
+int oc_store_serial_normalize(const char *in, char **out) OC_WUR;
+
 /* Append one line to the audit table (no secrets). */
 int oc_store_audit(struct oc_store *s, const char *event, const char *actor,
     const char *detail) OC_WUR;

@@ -471,6 +471,11 @@ oc_store_check(struct oc_store *s)
 		 "WHERE r.status != 2"),
 		/* RequestIDs stay in 1..2^31-1 */
 		"SELECT count(*) FROM requests WHERE request_id < 1 OR request_id > 2147483647",
+		/* revocation columns agree: a revocable RFC 5280 reason and a time iff revoked */
+		("SELECT count(*) FROM certificates WHERE revoked NOT IN (0, 1) OR "
+		 "(revoked = 0 AND (reason IS NOT NULL OR revoked_at IS NOT NULL)) OR "
+		 "(revoked = 1 AND (reason IS NULL OR reason NOT IN (0, 1, 2, 3, 4, 5, 6, 9, 10) "
+		 "OR revoked_at IS NULL))"),
 	};
 	sqlite3_stmt *st = NULL;
 	int r, rc;
