@@ -154,10 +154,11 @@ oc_policy_resp_key(struct ocbuf *key, int64_t serial, const struct oc_identity *
 	for (size_t i = 0; i < req->policy_oids.n; i++)
 		if ((r = key_str(key, req->policy_oids.v[i])) != OC_OK)
 			return r;
-	/* the caller: what its rights are computed from */
+	/* the caller: what its rights are computed from (name, SID, groups) */
 	if ((r = ocbuf_put_u32(key, (uint32_t)caller->auth_type)) != OC_OK ||
 	    (r = ocbuf_put_u32(key, (uint32_t)caller->kind)) != OC_OK ||
 	    (r = key_str(key, caller->name)) != OC_OK ||
+	    (r = key_str(key, caller->sid)) != OC_OK ||
 	    (r = ocbuf_put_u32(key, (uint32_t)caller->groups.n)) != OC_OK)
 		return r;
 	for (size_t i = 0; i < caller->groups.n; i++)
