@@ -2,7 +2,9 @@
  * `opencesd demo --dir DIR --listen ADDR`: a complete one-host installation
  * in DIR (created on first use, kept across restarts): CA, TLS certificate
  * for localhost/127.0.0.1, default templates, account "demo" with Enroll on
- * every default template; then serves CEP and CES until SIGTERM.
+ * every default template; then serves CEP and CES until SIGTERM: the
+ * UsernamePassword and Certificate endpoints (client certificates issued by
+ * the demo CA), and the Kerberos ones with --keytab FILE [--spn HTTP/host].
  */
 #include "daemon/daemon.h"
 
@@ -83,14 +85,23 @@ split_listen(const char *listen, char *host, size_t hn, const char **port)
 }
 
 static int
-write_config(const char *dir, const char *conf, const char *listen, const char *policy_id)
+write_config(const char *dir, const char *conf, const char *listen, const char *policy_id,
+    const char *keytab, const char *spn)
 {
-	char host[256], buf[4096];
+	char host[256], buf[8192], krb[4096] = "";
 	const char *port;
 	int n, r;
 
 	if ((r = split_listen(listen, host, sizeof(host), &port)) != OC_OK)
 		return r;
+	if (keytab != NULL) {
+		if (strchr(keytab, '\n') != NULL || (spn != NULL && strchr(spn, '\n') != NULL))
+			return OC_ERR_CONFIG;
+		n = snprintf(krb, sizeof(krb), "keytab = %s\n%s%s%s", keytab,
+		    spn ? "spn = " : "", spn ? spn : "", spn ? "\n" : "");
+		if (n < 0 || (size_t)n >= sizeof(krb))
+			return OC_ERR_LIMIT;
+	}
 	n = snprintf(buf, sizeof(buf),
 	    "# opencesd demo configuration (rewritten by `opencesd demo` on every start)\n"
 	    "[server]\n"
@@ -99,6 +110,8 @@ write_config(const char *dir, const char *conf, const char *listen, const char *
 	    "tls_cert = server.pem\n"
 	    "tls_key = server.key\n"
 	    "audit_log = audit.log\n"
+	    "client_ca = ca.pem\n"
+	    "%s"
 	    "\n[ca]\n"
 	    "name = OpenCES Demo CA\n"
 	    "key = ca.key\n"
@@ -108,8 +121,13 @@ write_config(const char *dir, const char *conf, const char *listen, const char *
 	    "\n[directory]\npath = directory.db\n"
 	    "\n[policy]\nid = %s\nfriendly_name = OpenCES demo policy\nnext_update_hours = 8\n"
 	    "\n[endpoint]\nservice = cep\nauth = password\n"
-	    "\n[endpoint]\nservice = ces\nauth = password\npriority = 1\n",
-	    listen, host, port, policy_id);
+	    "\n[endpoint]\nservice = ces\nauth = password\npriority = 1\n"
+	    "\n[endpoint]\nservice = cep\nauth = certificate\n"
+	    "\n[endpoint]\nservice = ces\nauth = certificate\npriority = 2\n"
+	    "%s",
+	    listen, host, port, krb, policy_id,
+	    keytab ? "\n[endpoint]\nservice = cep\nauth = kerberos\n"
+	    "\n[endpoint]\nservice = ces\nauth = kerberos\npriority = 3\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return OC_ERR_LIMIT;
 	(void)dir;
@@ -168,7 +186,8 @@ out:
 static void
 demo_usage(void)
 {
-	fprintf(stderr, "usage: opencesd demo --dir DIR --listen ADDRESS:PORT\n");
+	fprintf(stderr, "usage: opencesd demo --dir DIR --listen ADDRESS:PORT "
+	    "[--keytab FILE [--spn HTTP/host]]\n");
 }
 
 int
@@ -177,24 +196,29 @@ oc_daemon_demo(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "keytab", required_argument, NULL, 'k' },
+		{ "spn", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *listen = "127.0.0.1:8443";
+	const char *dir = NULL, *listen = "127.0.0.1:8443", *keytab = NULL, *spn = NULL;
+	char *keytab_abs = NULL;
 	char conf[4096], policy_id[64], *cep_path = NULL;
 	struct oc_config cfg;
 	int c, r;
 
 	memset(&cfg, 0, sizeof(cfg));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:l:k:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'l': listen = optarg; break;
+		case 'k': keytab = optarg; break;
+		case 's': spn = optarg; break;
 		default: demo_usage(); return 1;
 		}
 	}
-	if (dir == NULL || optind != argc) {
+	if (dir == NULL || optind != argc || (spn != NULL && keytab == NULL)) {
 		demo_usage();
 		return 1;
 	}
@@ -206,7 +230,14 @@ oc_daemon_demo(int argc, char **argv)
 	if (existing_policy_id(conf, policy_id, sizeof(policy_id)) != OC_OK &&
 	    new_guid(policy_id, sizeof(policy_id)) != OC_OK)
 		return 1;
-	if ((r = write_config(dir, conf, listen, policy_id)) != OC_OK ||
+	/* the configuration lives in DIR: a relative keytab name is the caller's */
+	if (keytab != NULL && (keytab_abs = realpath(keytab, NULL)) == NULL) {
+		log_error("keytab %s: %s", keytab, strerror(errno));
+		return 1;
+	}
+	r = write_config(dir, conf, listen, policy_id, keytab_abs, spn);
+	free(keytab_abs);
+	if (r != OC_OK ||
 	    (r = oc_config_load(conf, &cfg)) != OC_OK) {
 		log_error("demo configuration: %s", oc_strerror(r));
 		return 1;
@@ -220,6 +251,8 @@ oc_daemon_demo(int argc, char **argv)
 		printf("OpenCES demo: CA certificate %s/ca.pem, account demo, password in %s/demo-password\n",
 		    dir, dir);
 		printf("CEP URL: %s%s\n", cfg.public_url, cep_path);
+		printf("client certificates: issued by %s/ca.pem%s\n", dir,
+		    keytab ? "; Kerberos endpoints served" : "");
 		fflush(stdout);
 	}
 	free(cep_path);

@@ -297,6 +297,11 @@ front_process(const struct oc_config *cfg, int ca_fd)
 	fc.endpoints = eps;
 	fc.nendpoints = cfg->nendpoints;
 	fc.ca_fd = ca_fd;
+	fc.keytab = cfg->keytab;
+	fc.spn = cfg->spn;
+	fc.channel_binding = cfg->channel_binding;
+	fc.client_ca_file = cfg->client_ca;
+	fc.ca_cert_file = cfg->ca_cert;
 	if ((r = oc_front_new(&fc, &front)) != OC_OK)
 		goto out;
 	if ((ls = calloc(cfg->listen.n, sizeof(*ls))) == NULL) {
@@ -307,6 +312,7 @@ front_process(const struct oc_config *cfg, int ca_fd)
 		ls[i].address = cfg->listen.v[i];
 		ls[i].cert_file = cfg->tls_cert;
 		ls[i].key_file = cfg->tls_key;
+		ls[i].client_ca_file = cfg->client_ca;   /* optional client certificate */
 	}
 	memset(&hc, 0, sizeof(hc));
 	hc.listeners = ls;

@@ -15,6 +15,27 @@ endpoint_clear(struct oc_endpoint *ep)
 	free(ep->uri);
 }
 
+static int
+authsvc_new(struct oc_front *f)
+{
+	struct oc_authsvc_config ac;
+	int r;
+
+	if (f->cfg.use_auth_process)
+		r = oc_authsvc_remote_new(f->cfg.auth_fd, &f->authsvc);
+	else {
+		memset(&ac, 0, sizeof(ac));
+		ac.dir_path = f->dir_path;
+		ac.keytab = f->keytab;
+		ac.spn = f->spn;
+		ac.channel_binding = f->cfg.channel_binding;
+		r = oc_authsvc_local_new(&ac, &f->authsvc);
+	}
+	if (r != OC_OK)
+		error_fr(r, "authentication service");
+	return r;
+}
+
 int
 oc_front_new(const struct oc_front_config *cfg, struct oc_front **fp)
 {
@@ -49,8 +70,18 @@ oc_front_new(const struct oc_front_config *cfg, struct oc_front **fp)
 		}
 	}
 	f->cfg.endpoints = f->endpoints;
-	if ((r = oc_auth_new(f->dir_path, &f->auth)) != OC_OK ||
-	    (r = oc_ca_client_new(cfg->ca_fd, &f->ca)) != OC_OK)
+	if ((cfg->keytab && (f->keytab = oc_strdup(cfg->keytab)) == NULL) ||
+	    (cfg->spn && (f->spn = oc_strdup(cfg->spn)) == NULL) ||
+	    (cfg->client_ca_file && (f->client_ca_file = oc_strdup(cfg->client_ca_file)) == NULL) ||
+	    (cfg->ca_cert_file && (f->ca_cert_file = oc_strdup(cfg->ca_cert_file)) == NULL))
+		goto fail;
+	f->cfg.keytab = f->keytab;
+	f->cfg.spn = f->spn;
+	f->cfg.client_ca_file = f->client_ca_file;
+	f->cfg.ca_cert_file = f->ca_cert_file;
+	if ((r = authsvc_new(f)) != OC_OK || (r = oc_front_neg_new(&f->neg)) != OC_OK ||
+	    (r = oc_ca_client_new(cfg->ca_fd, &f->ca)) != OC_OK ||
+	    (r = oc_front_certauth_new(f)) != OC_OK)
 		goto fail;
 	*fp = f;
 	return OC_OK;
@@ -72,7 +103,13 @@ oc_front_free(struct oc_front *f)
 		f->snap->refs = 1;
 		oc_front_snapshot_put(f, f->snap);
 	}
-	oc_auth_free(f->auth);
+	oc_front_neg_free(f->neg, f->authsvc);
+	oc_authsvc_free(f->authsvc);
+	oc_front_certauth_free(f);
+	free(f->keytab);
+	free(f->spn);
+	free(f->client_ca_file);
+	free(f->ca_cert_file);
 	free(f->dir_path);
 	free(f->ca_name);
 	free(f->policy_id);
@@ -143,8 +180,8 @@ content_type_ok(const char *ct)
 }
 
 static int
-authenticate(struct oc_front *f, const struct oc_endpoint *ep, const struct oc_soap_msg *msg,
-    const struct oc_http_request *req, struct oc_identity *id)
+authenticate(struct oc_front *f, struct oc_front_thread *t, const struct oc_endpoint *ep,
+    const struct oc_soap_msg *msg, const struct oc_http_request *req, struct oc_identity *id)
 {
 	int r;
 
@@ -154,15 +191,31 @@ authenticate(struct oc_front *f, const struct oc_endpoint *ep, const struct oc_s
 			return OC_ERR_AUTH_MISSING;
 		if (msg->password_digest)
 			return OC_ERR_AUTH;
-		r = oc_auth_password(f->auth, msg->username, msg->password, id);
+		r = oc_authsvc_password(f->authsvc, msg->username, msg->password, id);
 		oc_audit("auth", "method", "password", "login", msg->username,
 		    "peer", req->peer ? req->peer : "", "result", r == OC_OK ? "ok" : "fail",
 		    (char *)NULL);
 		return r;
+	case OC_AUTH_CERTIFICATE:
+		return oc_front_auth_cert(f, t, req, id);
 	default:
-		/* Kerberos and certificate endpoints arrive with their own issue. */
 		return OC_ERR_AUTH;
 	}
+}
+
+static int
+add_negotiate_header(struct oc_http_response *resp, const char *b64)
+{
+	char *v;
+	int r;
+
+	if ((v = malloc(strlen(b64) + sizeof("Negotiate "))) == NULL)
+		return OC_ERR_NOMEM;
+	strcpy(v, "Negotiate ");
+	strcat(v, b64);
+	r = oc_http_response_add_header(resp, "WWW-Authenticate", v);
+	free(v);
+	return r;
 }
 
 void
@@ -174,6 +227,7 @@ oc_front_handle(void *ctx, void *thread_ctx, const struct oc_http_request *req,
 	const struct oc_endpoint *ep;
 	struct oc_soap_msg msg;
 	struct oc_identity caller;
+	char *mutual = NULL;
 	int r;
 
 	memset(&msg, 0, sizeof(msg));
@@ -192,20 +246,25 @@ oc_front_handle(void *ctx, void *thread_ctx, const struct oc_http_request *req,
 			log_warn("cannot add Allow header");
 		return;
 	}
-	if (!content_type_ok(oc_http_request_header(req, "Content-Type"))) {
-		oc_front_plain(resp, 415, "Content-Type must be application/soap+xml\n");
-		return;
-	}
 	if (t == NULL || t->dir == NULL) {
 		oc_front_fault_err(resp, ep->service, NULL, OC_ERR_UNAVAILABLE);
 		return;
+	}
+	/* Kerberos is transport authentication: 401 until a Negotiate leg completes. */
+	if (ep->auth == OC_AUTH_KERBEROS &&
+	    oc_front_negotiate(f, t, ep, req, resp, &caller, &mutual) != OC_OK)
+		goto out;
+	if (!content_type_ok(oc_http_request_header(req, "Content-Type"))) {
+		oc_front_plain(resp, 415, "Content-Type must be application/soap+xml\n");
+		goto out;
 	}
 	if ((r = oc_soap_parse(req->body, req->body_len, &msg)) != OC_OK) {
 		log_info("%s: rejected request from %s: %s", ep->path, req->peer, oc_strerror(r));
 		oc_front_fault_err(resp, ep->service, NULL, r);
 		goto out;
 	}
-	if ((r = authenticate(f, ep, &msg, req, &caller)) != OC_OK) {
+	if (ep->auth != OC_AUTH_KERBEROS &&
+	    (r = authenticate(f, t, ep, &msg, req, &caller)) != OC_OK) {
 		log_info("%s: authentication failed from %s", ep->path, req->peer);
 		oc_front_fault_err(resp, ep->service, msg.message_id, r);
 		goto out;
@@ -216,6 +275,10 @@ oc_front_handle(void *ctx, void *thread_ctx, const struct oc_http_request *req,
 	else
 		oc_front_ces(f, t, ep, &msg, &caller, resp);
 out:
+	/* every answer to an authenticated Negotiate request carries the mutual token */
+	if (mutual != NULL && add_negotiate_header(resp, mutual) != OC_OK)
+		log_warn("cannot add the mutual-authentication token");
+	free(mutual);
 	oc_identity_clear(&caller);
 	oc_soap_msg_clear(&msg);
 }

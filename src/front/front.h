@@ -35,6 +35,14 @@ struct oc_front_config {
 	const struct oc_endpoint *endpoints;
 	size_t nendpoints;
 	int ca_fd;                  /* socket to the CA process */
+	/* Authentication: an auth process on auth_fd when use_auth_process, else in-process. */
+	int use_auth_process;
+	int auth_fd;
+	const char *keytab;         /* Kerberos endpoints (NULL: none) */
+	const char *spn;            /* NULL: any key of the keytab */
+	int channel_binding;        /* enum oc_gss_cb_mode */
+	const char *client_ca_file; /* trust anchors of client certificates (certificate endpoints) */
+	const char *ca_cert_file;   /* our CA's certificate (revocation of the certificates it issued) */
 };
 
 struct oc_front;

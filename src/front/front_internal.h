@@ -5,7 +5,8 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "auth/auth.h"
+#include "auth/authsvc.h"
+#include "auth/certauth.h"
 #include "directory/directory.h"
 #include "front/front.h"
 #include "front/policy_resp.h"
@@ -30,7 +31,10 @@ struct oc_front {
 	struct oc_front_config cfg;
 	struct oc_endpoint *endpoints;   /* owned copies */
 	char *dir_path, *ca_name, *policy_id, *friendly_name;
-	struct oc_auth *auth;
+	char *keytab, *spn, *client_ca_file, *ca_cert_file;
+	struct oc_authsvc *authsvc;      /* passwords and SPNEGO legs */
+	struct oc_front_neg *neg;        /* unfinished Negotiate exchanges per connection */
+	struct oc_certauth *certauth;    /* client certificates (NULL without client_ca_file) */
 	struct oc_ca_client *ca;         /* pipelined orders on the CA socket */
 	pthread_mutex_t snap_mu;
 	struct oc_policy_snapshot *snap;
@@ -53,6 +57,27 @@ void oc_front_fault_ca(struct oc_http_response *resp, const char *relates_to,
     uint32_t hresult, uint32_t request_id, const char *message,
     const uint8_t *cmc, size_t cmc_len);
 void oc_front_plain(struct oc_http_response *resp, int status, const char *text);
+
+/* negotiate.c: HTTP Negotiate on the Kerberos endpoints */
+struct oc_front_neg;
+int oc_front_neg_new(struct oc_front_neg **np) OC_WUR;
+void oc_front_neg_free(struct oc_front_neg *n, struct oc_authsvc *svc);
+/*
+ * One Negotiate leg of req. OC_OK: caller filled (the mapped directory
+ * account, else the ticket's identity) and *mutual the base64 token every
+ * answer must carry in WWW-Authenticate (may be NULL). Otherwise resp holds
+ * the answer (401 challenge, or a fault) and nothing else is to be done.
+ */
+int oc_front_negotiate(struct oc_front *f, struct oc_front_thread *t,
+    const struct oc_endpoint *ep, const struct oc_http_request *req,
+    struct oc_http_response *resp, struct oc_identity *caller, char **mutual) OC_WUR;
+
+/* certificate.c: TLS client certificates on the certificate endpoints */
+int oc_front_certauth_new(struct oc_front *f) OC_WUR;  /* no-op without client_ca_file */
+void oc_front_certauth_free(struct oc_front *f);
+/* OC_OK and id filled, OC_ERR_AUTH_MISSING (no certificate) or OC_ERR_AUTH (refused). */
+int oc_front_auth_cert(struct oc_front *f, struct oc_front_thread *t,
+    const struct oc_http_request *req, struct oc_identity *id) OC_WUR;
 
 /* cep.c / ces.c */
 void oc_front_cep(struct oc_front *f, struct oc_front_thread *t, const struct oc_endpoint *ep,

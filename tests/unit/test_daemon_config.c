@@ -38,6 +38,7 @@ static const char demo_conf[] =
     "tls_cert = server.pem\n"
     "tls_key = server.key\n"
     "audit_log = audit.log\n"
+    "client_ca = ca.pem\n"
     "\n[ca]\n"
     "name = OpenCES Demo CA\n"
     "key = ca.key\n"
@@ -48,7 +49,9 @@ static const char demo_conf[] =
     "\n[policy]\nid = " POLICY_ID "\nfriendly_name = OpenCES demo policy\n"
     "next_update_hours = 8\n"
     "\n[endpoint]\nservice = cep\nauth = password\n"
-    "\n[endpoint]\nservice = ces\nauth = password\npriority = 1\n";
+    "\n[endpoint]\nservice = ces\nauth = password\npriority = 1\n"
+    "\n[endpoint]\nservice = cep\nauth = certificate\n"
+    "\n[endpoint]\nservice = ces\nauth = certificate\npriority = 2\n";
 
 /* Every line is required: dropping any one of them must fail (minimal_is_minimal). */
 #define MINIMAL \
@@ -153,9 +156,13 @@ check_demo(const struct oc_config *c)
 	assert_string_equal(c->policy_id, POLICY_ID);
 	assert_string_equal(c->friendly_name, "OpenCES demo policy");
 	assert_int_equal(c->next_update_hours, 8);
-	assert_int_equal(c->nendpoints, 2);
+	assert_path(c->client_ca, "ca.pem");
+	assert_null(c->keytab);
+	assert_int_equal(c->nendpoints, 4);
 	assert_endpoint(&c->endpoints[0], OC_SERVICE_CEP, OC_AUTH_PASSWORD, 1, 0);
 	assert_endpoint(&c->endpoints[1], OC_SERVICE_CES, OC_AUTH_PASSWORD, 1, 0);
+	assert_endpoint(&c->endpoints[2], OC_SERVICE_CEP, OC_AUTH_CERTIFICATE, 1, 0);
+	assert_endpoint(&c->endpoints[3], OC_SERVICE_CES, OC_AUTH_CERTIFICATE, 2, 0);
 	assert_int_equal(c->npublished, 0);
 	assert_null(c->published);
 }
