@@ -72,6 +72,14 @@ int oc_ca_process_query(struct oc_ca *ca, const struct oc_ca_order *o,
     struct oc_ca_result *res) OC_WUR;
 
 /*
+ * Answer one OC_CA_MSG_CERT_STATUS question from the store: GOOD, REVOKED
+ * (with reason and time) or UNKNOWN (a serial this CA has no record of).
+ * On a store failure st says OC_CERT_STATUS_ERROR and the error is returned.
+ */
+int oc_ca_process_cert_status(struct oc_ca *ca, const char *serial_hex,
+    struct oc_ca_cert_status *st) OC_WUR;
+
+/*
  * The CA process main loop: open, then answer frames on fd until EOF
  * (returns OC_OK) or a broken stream (returns the error).
  */

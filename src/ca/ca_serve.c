@@ -176,9 +176,27 @@ out:
  */
 struct ca_slot {
 	uint32_t type, tag;
+	uint32_t out_type;            /* the answer's frame type */
 	uint32_t request_id;          /* ISSUE: the RequestID the answer names */
 	struct ocbuf in, out;
 };
+
+/* A CERT_STATUS question in, a STATUS_RESULT out (a bad question: status ERROR). */
+static int
+dispatch_status(struct oc_ca *ca, struct ca_slot *slot)
+{
+	struct oc_ca_cert_status st = { .status = OC_CERT_STATUS_ERROR };
+	char *serial = NULL;
+	int r;
+
+	if ((r = oc_ca_status_query_decode(&slot->in, &serial)) != OC_OK)
+		error_fr(r, "malformed certificate status question");
+	else if ((r = oc_ca_process_cert_status(ca, serial, &st)) != OC_OK)
+		error_fr(r, "certificate status of %s", serial);
+	free(serial);
+	ocbuf_reset(&slot->out);
+	return oc_ca_cert_status_encode(&st, &slot->out);
+}
 
 /* One frame in, one RESULT payload out (slot->out). */
 static int
@@ -192,6 +210,11 @@ dispatch(struct oc_ca *ca, struct ca_slot *slot)
 	memset(&o, 0, sizeof(o));
 	memset(&res, 0, sizeof(res));
 	slot->request_id = 0;
+	slot->out_type = OC_CA_MSG_RESULT;
+	if (type == OC_CA_MSG_CERT_STATUS) {
+		slot->out_type = OC_CA_MSG_STATUS_RESULT;
+		return dispatch_status(ca, slot);
+	}
 	switch (type) {
 	case OC_CA_MSG_PING:
 		r = result_text(&res, OC_DISP_INCOMPLETE, OC_HR_S_OK, "");
@@ -278,7 +301,7 @@ serve_batch(struct oc_ca *ca, int fd, struct ca_slot *slots, size_t n)
 				return r;
 	}
 	for (size_t i = 0; i < n; i++)
-		if ((r = oc_frame_send_tagged(fd, OC_CA_MSG_RESULT, slots[i].tag,
+		if ((r = oc_frame_send_tagged(fd, slots[i].out_type, slots[i].tag,
 		    &slots[i].out)) != OC_OK) {
 			error_fr(r, "sending a result");
 			return r;

@@ -66,3 +66,31 @@ out:
 		oc_ca_result_clear(res);
 	return r;
 }
+
+int
+oc_ca_client_cert_status(struct oc_ca_client *c, const char *serial_hex,
+    struct oc_ca_cert_status *st)
+{
+	struct ocbuf b, ans;
+	uint32_t atype = 0;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	ocbuf_init(&b, OC_IPC_FRAME_MAX);
+	ocbuf_init(&ans, 4096);
+	if (c == NULL) {
+		r = OC_ERR_INVALID;
+		goto out;
+	}
+	if ((r = oc_ca_status_query_encode(serial_hex, &b)) != OC_OK ||
+	    (r = oc_ipc_chan_call(c->chan, OC_CA_MSG_CERT_STATUS, &b, &atype, &ans)) != OC_OK)
+		goto out;
+	/* an answer of another type (a CA without this message) fails this call only */
+	r = atype == OC_CA_MSG_STATUS_RESULT ? oc_ca_cert_status_decode(&ans, st) : OC_ERR_IPC;
+out:
+	ocbuf_free(&b);
+	ocbuf_free(&ans);
+	if (r != OC_OK)
+		memset(st, 0, sizeof(*st));
+	return r;
+}

@@ -30,4 +30,12 @@ void oc_ca_client_free(struct oc_ca_client *c);
 int oc_ca_client_call(struct oc_ca_client *c, uint32_t type, const struct oc_ca_order *o,
     struct oc_ca_result *res) OC_WUR;
 
+/*
+ * OC_CA_MSG_CERT_STATUS: what the CA's records say of serial_hex (the
+ * store's form). Thread-safe, pipelined with the other calls. st is set only
+ * on OC_OK; a broken stream or an answer of another type is OC_ERR_IPC.
+ */
+int oc_ca_client_cert_status(struct oc_ca_client *c, const char *serial_hex,
+    struct oc_ca_cert_status *st) OC_WUR;
+
 #endif

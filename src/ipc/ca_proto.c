@@ -2,6 +2,7 @@
 #include "ipc/frame.h"
 #include "common/limits.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +181,71 @@ oc_ca_result_decode(struct ocbuf *b, struct oc_ca_result *res)
 	return OC_OK;
 fail:
 	oc_ca_result_clear(res);
+	return r;
+}
+
+int
+oc_ca_status_query_encode(const char *serial_hex, struct ocbuf *b)
+{
+	if (serial_hex == NULL || *serial_hex == '\0' || strlen(serial_hex) > OC_SERIAL_HEX_MAX)
+		return OC_ERR_INVALID;
+	return ocbuf_put_cstring(b, serial_hex);
+}
+
+int
+oc_ca_status_query_decode(struct ocbuf *b, char **serial_hex)
+{
+	char *s = NULL;
+	int r;
+
+	*serial_hex = NULL;
+	if ((r = ocbuf_get_cstring(b, &s, OC_SERIAL_HEX_MAX)) != OC_OK)
+		return r;
+	r = *s == '\0' || ocbuf_avail(b) != 0 ? OC_ERR_PARSE : OC_OK;
+	for (const char *p = s; r == OC_OK && *p; p++)
+		if (!isxdigit((unsigned char)*p))
+			r = OC_ERR_PARSE;
+	if (r != OC_OK) {
+		free(s);
+		return r;
+	}
+	*serial_hex = s;
+	return OC_OK;
+}
+
+int
+oc_ca_cert_status_encode(const struct oc_ca_cert_status *st, struct ocbuf *b)
+{
+	int r;
+
+	if ((r = ocbuf_put_u32(b, st->status)) ||
+	    (r = ocbuf_put_u32(b, st->reason)) ||
+	    (r = ocbuf_put_u64(b, (uint64_t)st->revoked_at)))
+		return r;
+	return OC_OK;
+}
+
+int
+oc_ca_cert_status_decode(struct ocbuf *b, struct oc_ca_cert_status *st)
+{
+	uint64_t at = 0;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if ((r = ocbuf_get_u32(b, &st->status)) ||
+	    (r = ocbuf_get_u32(b, &st->reason)) ||
+	    (r = ocbuf_get_u64(b, &at)))
+		goto fail;
+	st->revoked_at = (int64_t)at;
+	if (ocbuf_avail(b) != 0 || st->status < OC_CERT_STATUS_GOOD ||
+	    st->status > OC_CERT_STATUS_ERROR || st->reason > 10 || st->revoked_at < 0 ||
+	    (st->status != OC_CERT_STATUS_REVOKED && (st->reason != 0 || st->revoked_at != 0))) {
+		r = OC_ERR_PARSE;
+		goto fail;
+	}
+	return OC_OK;
+fail:
+	memset(st, 0, sizeof(*st));
 	return r;
 }
 

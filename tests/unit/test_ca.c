@@ -856,8 +856,7 @@ test_renewal(void **state)
 	X509 *old, *renewed, *fake;
 	EVP_PKEY *old_key = NULL;
 	X509_NAME *n = NULL;
-	char buf[256], sql[400];
-	sqlite3 *db;
+	char buf[256];
 
 	assert_int_equal(pkix_key_generate("RSA", 2048, &old_key), OC_OK);
 	issue_one("ws01", OC_ACCOUNT_COMPUTER, old_key, NULL, &ws, &res);
@@ -928,12 +927,13 @@ test_renewal(void **state)
 	}
 
 	/* revoked in the store */
-	assert_int_equal(sqlite3_open(F.store_path, &db), SQLITE_OK);
 	assert_int_equal(ca_serial_text(old, buf, sizeof(buf)), 0);
-	snprintf(sql, sizeof(sql), "UPDATE certificates SET revoked = 1 WHERE serial = '%s'", buf);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_changes(db), 1);
-	sqlite3_close(db);
+	{
+		struct oc_store *admin = NULL;   /* as `opencesd cert revoke` does */
+		assert_int_equal(oc_store_open(F.store_path, &admin), OC_OK);
+		assert_int_equal(oc_store_cert_revoke(admin, buf, OC_CRL_SUPERSEDED, 0), OC_OK);
+		oc_store_close(admin);
+	}
 	assert_int_equal(renew(old, old_key, 0, "ws01", NULL, &rr),
 	    OC_HR_CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE);
 	assert_non_null(strstr(rr.message, "revoked"));
