@@ -12,6 +12,7 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 
+#include "auth/pac.h"
 #include "common/log.h"
 
 /* An exchange that has not completed after this many legs is refused. */
@@ -193,6 +194,55 @@ oc_gss_ctx_free(struct oc_gss_ctx *c)
 	free(c);
 }
 
+/*
+ * The MS-PAC of an Active Directory ticket -> id->sid and id->groups (SIDs).
+ * MIT hands out only a PAC whose KDC signatures it verified; no PAC, or one
+ * without logon information (an MIT KDC), leaves both empty. A PAC that does
+ * not decode is refused.
+ */
+static int
+fill_pac(gss_name_t src, struct oc_identity *id)
+{
+	gss_buffer_desc attr = { 10, (void *)"urn:mspac:" };
+	gss_buffer_desc val = GSS_C_EMPTY_BUFFER, disp = GSS_C_EMPTY_BUFFER;
+	struct oc_pac_info pac = { 0 };
+	OM_uint32 maj, min = 0;
+	int authenticated = 0, complete = 0, more = -1, r = OC_ERR_AUTH;
+
+	maj = gss_get_name_attribute(&min, src, &attr, &authenticated, &complete,
+	    &val, &disp, &more);
+	if (GSS_ERROR(maj)) {
+		r = OC_OK;              /* no (verified) PAC */
+		goto out;
+	}
+	if (!authenticated) {
+		log_info("PAC not authenticated by the KDC signatures: refused");
+		goto out;
+	}
+	r = oc_pac_parse(val.value, val.length, &pac);
+	if (r == OC_ERR_NOT_FOUND) {    /* an MIT KDC's PAC: no SIDs */
+		r = OC_OK;
+		goto out;
+	}
+	if (r != OC_OK) {
+		log_info("PAC of %zu bytes does not decode: %s", (size_t)val.length,
+		    oc_strerror(r));
+		r = OC_ERR_AUTH;
+		goto out;
+	}
+	id->sid = pac.user_sid;
+	pac.user_sid = NULL;
+	oc_strlist_free(&id->groups);
+	id->groups = pac.group_sids;
+	memset(&pac.group_sids, 0, sizeof(pac.group_sids));
+	r = OC_OK;
+ out:
+	oc_pac_info_clear(&pac);
+	gss_release_buffer(&min, &val);
+	gss_release_buffer(&min, &disp);
+	return r;
+}
+
 /* Principal text -> identity (name, kind). Refuses control bytes. */
 static int
 fill_identity(gss_name_t src, struct oc_identity *id)
@@ -337,7 +387,8 @@ oc_gss_accept(struct oc_gss *g, struct oc_gss_ctx **ctxp,
 		goto out;
 	}
 	oc_identity_clear(id);
-	if ((r = fill_identity(src, id)) != OC_OK) {
+	if ((r = fill_identity(src, id)) != OC_OK ||
+	    (r = fill_pac(src, id)) != OC_OK) {
 		oc_identity_clear(id);
 		goto out;
 	}

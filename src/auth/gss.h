@@ -20,8 +20,11 @@
  *                             without cb_data (no TLS) every token is refused.
  * - Identity: name = the client principal "user@REALM" (the realm is the text
  *   after the last '@'), kind = COMPUTER for "name$@REALM" and "host/...",
- *   auth_type = KERBEROS. SIDs from an MS-PAC are not decoded yet (sid and
- *   groups stay empty).
+ *   auth_type = KERBEROS. With an MS-PAC (an Active Directory KDC: Windows,
+ *   Samba; src/auth/pac.h) sid = the user's SID and groups = its group SIDs
+ *   (primary group, GroupIds, ExtraSids, resource groups); a PAC that MIT did
+ *   not verify is never handed out, one that does not decode is refused
+ *   (OC_ERR_AUTH). Without a PAC (an MIT KDC) sid and groups stay empty.
  * - Failures of the peer's token are OC_ERR_AUTH; the GSS major/minor text is
  *   logged at info level. Tokens are never logged.
  */

@@ -539,7 +539,7 @@ pac_parse(const uint8_t *p, size_t len, struct oc_pac_info *info)
 			req = (int)i;
 	}
 	if (logon < 0)
-		return OC_ERR_PARSE;
+		return OC_ERR_NOT_FOUND;        /* MIT KDCs (1.20+) sign a PAC without one */
 	if ((rc = logon_info(bp[logon], bl[logon], info)) != OC_OK)
 		return rc;
 	if (upn >= 0 && (rc = upn_dns_info(bp[upn], bl[upn], info)) != OC_OK)

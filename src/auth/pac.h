@@ -65,7 +65,11 @@ struct oc_pac_info {
 	uint32_t user_flags;
 };
 
-/* A whole PAC (PACTYPE): its logon-info buffer is required. info is cleared first. */
+/*
+ * A whole PAC (PACTYPE). info is cleared first. OC_ERR_NOT_FOUND when it is
+ * well-formed but has no logon-info buffer (the minimal PAC of an MIT KDC,
+ * 1.20 and later: client info and signatures only).
+ */
 int oc_pac_parse(const uint8_t *p, size_t len, struct oc_pac_info *info) OC_WUR;
 /* One PAC_LOGON_INFO buffer (type serialization header + NDR). info is cleared first. */
 int oc_pac_logon_info_parse(const uint8_t *p, size_t len, struct oc_pac_info *info) OC_WUR;
