@@ -32,6 +32,7 @@
 #define O_SID   0x40u
 #define O_PWF   0x80u
 #define O_LIMIT 0x100u
+#define O_REASON 0x200u
 #define O_ACCOUNT (O_KIND | O_UPN | O_MAIL | O_DNS | O_DN | O_SID | O_PWF)
 
 #define MAX_POS 4
@@ -40,7 +41,7 @@ struct args {
 	const char *pos[MAX_POS];
 	int npos;
 	int json;
-	const char *kind, *upn, *mail, *dns, *dn, *sid, *pwfile, *limit;
+	const char *kind, *upn, *mail, *dns, *dn, *sid, *pwfile, *limit, *reason;
 };
 
 struct ctx {
@@ -64,6 +65,7 @@ static const struct {
 	{ "--sid", O_SID, offsetof(struct args, sid) },
 	{ "--password-file", O_PWF, offsetof(struct args, pwfile) },
 	{ "--limit", O_LIMIT, offsetof(struct args, limit) },
+	{ "--reason", O_REASON, offsetof(struct args, reason) },
 };
 
 void
@@ -89,6 +91,10 @@ oc_admin_usage(FILE *f)
 "  revoke TEMPLATE PRINCIPAL [enroll|autoenroll|all]   (default: all)\n"
 "  request list [--limit N] [--json]\n"
 "  cert list [--limit N] [--json]\n"
+"  cert show SERIAL [--json]            SERIAL: hex, any case, ':' allowed\n"
+"  cert revoke SERIAL [--reason R]      R: RFC 5280 name or number (default\n"
+"                                       unspecified); certificateHold can be undone\n"
+"  cert unrevoke SERIAL                 only a certificate on hold\n"
 "\n"
 "A password file holds the password on its first line (a final newline is ignored).\n"
 "New accounts join \"Domain Users\" (users) or \"Domain Computers\" (computers).\n"
@@ -826,7 +832,9 @@ cert_row(const struct oc_store_cert *s, void *arg)
 		json_time(c->out, s->not_after);
 		fprintf(c->out, ",\"revoked\":%s", s->revoked ? "true" : "false");
 		if (s->revoked) {
-			fprintf(c->out, ",\"revocation_reason\":%d,\"revoked_at\":", s->revocation_reason);
+			fprintf(c->out, ",\"revocation_reason\":%d,\"revocation_reason_name\":\"%s\","
+			    "\"revoked_at\":", s->revocation_reason,
+			    oc_crl_reason_name(s->revocation_reason));
 			json_time(c->out, s->revoked_at);
 		}
 		fputc('}', c->out);
@@ -840,6 +848,74 @@ cert_row(const struct oc_store_cert *s, void *arg)
 	c->rows++;
 }
 
+/* Human form of one certificate (cert show). */
+static void
+cert_show_text(struct ctx *c, const struct oc_store_cert *s)
+{
+	char nb[32], na[32], at[32];
+
+	oc_time_iso8601(s->not_before, nb, sizeof(nb));
+	oc_time_iso8601(s->not_after, na, sizeof(na));
+	fprintf(c->out, "serial:      %s\nrequest:     %u\nsubject:     %s\nrequester:   %s\n"
+	    "template:    %s\nnot before:  %s\nnot after:   %s\n", s->serial_hex, s->request_id,
+	    s->subject ? s->subject : "-", s->requester ? s->requester : "-",
+	    s->template_name ? s->template_name : "-", nb, na);
+	if (s->revoked) {
+		oc_time_iso8601(s->revoked_at, at, sizeof(at));
+		fprintf(c->out, "state:       revoked\nreason:      %s (%d)\nrevoked at:  %s\n",
+		    oc_crl_reason_name(s->revocation_reason), s->revocation_reason, at);
+	} else
+		fputs("state:       valid\n", c->out);
+}
+
+/* cert show / revoke / unrevoke SERIAL on an open store. */
+static int
+cert_one(struct ctx *c, struct oc_store *st, const char *verb, const struct args *a)
+{
+	struct oc_store_cert cert;
+	char *serial = NULL;
+	int r, reason = OC_CRL_UNSPECIFIED, x;
+
+	memset(&cert, 0, sizeof(cert));
+	if (oc_store_serial_normalize(a->pos[0], &serial) != OC_OK)
+		return usage_err(c, "a serial is hex digits (':' allowed), not %s", a->pos[0]);
+	if (a->reason != NULL && oc_crl_reason_parse(a->reason, &reason) != OC_OK) {
+		free(serial);
+		return usage_err(c, "--reason wants an RFC 5280 reason (keyCompromise, superseded, "
+		    "certificateHold, ... or 0-6, 9, 10), not %s", a->reason);
+	}
+	if (strcmp(verb, "show") == 0) {
+		if ((r = oc_store_cert_get(st, serial, &cert)) == OC_OK) {
+			c->rows = 0;
+			if (c->json) {
+				cert_row(&cert, c);
+				fputc('\n', c->out);
+			} else
+				cert_show_text(c, &cert);
+		}
+	} else if (strcmp(verb, "revoke") == 0) {
+		r = oc_store_cert_revoke(st, serial, reason, 0);
+		if (r == OC_OK)
+			fprintf(c->out, "revoked %s (%s)\n", serial, oc_crl_reason_name(reason));
+	} else {
+		r = oc_store_cert_unrevoke(st, serial);
+		if (r == OC_OK)
+			fprintf(c->out, "released %s from hold\n", serial);
+	}
+	if (r == OC_ERR_EXISTS || r == OC_ERR_DENIED || (r == OC_ERR_INVALID && verb[0] == 'u')) {
+		fprintf(c->err, "opencesd: cert %s %s: %s\n", verb, serial, r == OC_ERR_EXISTS ?
+		    "already revoked (only a certificate on hold can be revoked again)" :
+		    r == OC_ERR_DENIED ? "revoked for good (only certificateHold can be undone)" :
+		    "not revoked");
+		x = OC_ADMIN_EXIT_USAGE;
+	} else
+		x = report(c, r, verb[0] == 's' ? "cert show" : verb[0] == 'r' ? "cert revoke" :
+		    "cert unrevoke", serial);
+	oc_store_cert_clear(&cert);
+	free(serial);
+	return x;
+}
+
 static int
 cmd_store(struct ctx *c, int certs, int argc, char **argv)
 {
@@ -850,9 +926,18 @@ cmd_store(struct ctx *c, int certs, int argc, char **argv)
 	char *end = NULL;
 	int x, r;
 
-	if (strcmp(verb, "list") != 0)
-		return usage_err(c, "unknown verb '%s' (only list)", verb);
-	if ((x = parse_args(c, argc - 1, argv + 1, O_JSON | O_LIMIT, 0, 0, &a)) != 0)
+	int one = certs && (strcmp(verb, "show") == 0 || strcmp(verb, "revoke") == 0 ||
+	    strcmp(verb, "unrevoke") == 0);
+
+	if (strcmp(verb, "list") != 0 && !one)
+		return usage_err(c, "unknown verb '%s' (%s)", verb,
+		    certs ? "list, show, revoke or unrevoke" : "only list");
+	if (one)
+		x = parse_args(c, argc - 1, argv + 1, verb[0] == 's' ? O_JSON :
+		    verb[0] == 'r' ? O_REASON : 0, 1, 1, &a);
+	else
+		x = parse_args(c, argc - 1, argv + 1, O_JSON | O_LIMIT, 0, 0, &a);
+	if (x != 0)
 		return x;
 	if (a.limit != NULL) {
 		limit = strtoull(a.limit, &end, 10);
@@ -865,6 +950,11 @@ cmd_store(struct ctx *c, int certs, int argc, char **argv)
 	}
 	if ((r = oc_store_open(c->store_path, &s)) != OC_OK)
 		return report(c, r, "open store", c->store_path);
+	if (one) {
+		x = cert_one(c, s, verb, &a);
+		oc_store_close(s);
+		return x;
+	}
 	c->rows = 0;
 	if (c->json)
 		fputc('[', c->out);

@@ -262,7 +262,11 @@ test_store_lists(void **state)
 		{ { "request", "list" }, 2, { NULL }, NULL, "no CA store" },
 		{ { "cert", "list", "--json" }, 2, { NULL }, NULL, "no CA store" },
 		{ { "request", "list", "--limit", "x" }, 1, { NULL }, NULL, "--limit" },
-		{ { "cert", "show" }, 1, { NULL }, NULL, "unknown verb" },
+		{ { "cert", "show" }, 1, { NULL }, NULL, "missing argument" },
+		{ { "cert", "burn", "01" }, 1, { NULL }, NULL, "unknown verb" },
+		{ { "request", "show", "1" }, 1, { NULL }, NULL, "unknown verb" },
+		{ { "cert", "show", "01" }, 2, { NULL }, NULL, "no CA store" },
+		{ { "cert", "revoke", "01" }, 2, { NULL }, NULL, "no CA store" },
 	};
 	run_steps(missing, sizeof(missing) / sizeof(missing[0]));
 	/* with oc_store linked: a real store with one pending request */
@@ -284,6 +288,85 @@ test_store_lists(void **state)
 	run_steps(present, sizeof(present) / sizeof(present[0]));
 }
 
+/* cert show / revoke / unrevoke against a real store with two issued certificates. */
+static void
+test_cert_revocation(void **state)
+{
+	(void)state;
+	struct oc_store *s = NULL;
+	static const uint8_t der[] = { 0x30, 0x02, 0x05, 0x00 };
+	static const char *const serials[] = { "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+	    "7f00000000000000000000000000abcd" };
+
+	assert_int_equal(oc_store_open(store_path, &s), OC_OK);
+	for (size_t i = 0; i < 2; i++) {
+		struct oc_store_cert c = { 0 };
+		uint32_t id = 0;
+
+		c.serial_hex = (char *)serials[i];
+		c.requester = (char *)"alice";
+		c.template_name = (char *)"User";
+		c.subject = (char *)"CN=alice";
+		c.not_before = 1700000000;
+		c.not_after = 1800000000;
+		c.der = (uint8_t *)der;
+		c.der_len = sizeof(der);
+		assert_int_equal(oc_store_request_new(s, "alice", "User", der, sizeof(der), &id),
+		    OC_OK);
+		assert_int_equal(oc_store_cert_issue(s, id, &c, "Issued"), OC_OK);
+	}
+	oc_store_close(s);
+	const struct step steps[] = {
+		/* show: human and JSON, serial in any case and with ':' */
+		{ { "cert", "show", "0A1B2C3D4E5F60718293A4B5C6D7E8F9" }, 0,
+		  { "serial:      0a1b2c3d4e5f60718293a4b5c6d7e8f9", "CN=alice", "state:       valid" },
+		  "revoked", NULL },
+		{ { "cert", "show", "7f:00:00:00:00:00:00:00:00:00:00:00:00:00:ab:cd", "--json" }, 0,
+		  { "{\"serial\":\"7f00000000000000000000000000abcd\"", "\"revoked\":false",
+		    "\"template\":\"User\"" }, NULL, NULL },
+		{ { "cert", "show", "0badc0de" }, 2, { NULL }, NULL, "not found" },
+		{ { "cert", "show", "xyz" }, 1, { NULL }, NULL, "hex digits" },
+		{ { "cert", "show", "01", "02" }, 1, { NULL }, NULL, "unexpected argument" },
+		{ { "cert", "show", "01", "--reason", "1" }, 1, { NULL }, NULL, "unknown option" },
+		/* revoke: reasons by name or number; bad ones refused */
+		{ { "cert", "revoke", serials[0], "--reason", "removeFromCRL" }, 1, { NULL }, NULL,
+		  "--reason" },
+		{ { "cert", "revoke", serials[0], "--reason", "7" }, 1, { NULL }, NULL, "--reason" },
+		{ { "cert", "revoke", serials[0], "--json" }, 1, { NULL }, NULL, "unknown option" },
+		{ { "cert", "revoke", "0badc0de" }, 2, { NULL }, NULL, "not found" },
+		{ { "cert", "revoke", serials[0], "--reason", "certificateHold" }, 0,
+		  { "revoked 0a1b2c3d4e5f60718293a4b5c6d7e8f9 (certificateHold)" }, NULL, NULL },
+		{ { "cert", "show", serials[0], "--json" }, 0, { "\"revoked\":true",
+		  "\"revocation_reason\":6", "\"revocation_reason_name\":\"certificateHold\"",
+		  "\"revoked_at\":\"" }, NULL, NULL },
+		{ { "cert", "revoke", serials[0], "--reason", "6" }, 1, { NULL }, NULL,
+		  "already revoked" },
+		/* unrevoke: only from hold */
+		{ { "cert", "unrevoke", serials[0] }, 0, { "released" }, NULL, NULL },
+		{ { "cert", "show", serials[0] }, 0, { "state:       valid" }, NULL, NULL },
+		{ { "cert", "unrevoke", serials[0] }, 1, { NULL }, NULL, "not revoked" },
+		{ { "cert", "unrevoke", "0badc0de" }, 2, { NULL }, NULL, "not found" },
+		{ { "cert", "revoke", serials[0], "--reason", "CERTIFICATEHOLD" }, 0, { "revoked" },
+		  NULL, NULL },
+		{ { "cert", "revoke", serials[0], "--reason", "keyCompromise" }, 0,
+		  { "(keyCompromise)" }, NULL, NULL },
+		{ { "cert", "unrevoke", serials[0] }, 1, { NULL }, NULL, "revoked for good" },
+		{ { "cert", "revoke", serials[0] }, 1, { NULL }, NULL, "already revoked" },
+		{ { "cert", "show", serials[0] }, 0, { "state:       revoked",
+		  "reason:      keyCompromise (1)", "revoked at:  " }, NULL, NULL },
+		/* default reason: unspecified (0) */
+		{ { "cert", "revoke", serials[1] }, 0, { "(unspecified)" }, NULL, NULL },
+		{ { "cert", "list" }, 0, { "revoked" }, "valid", NULL },
+		{ { "cert", "list", "--json" }, 0, { "\"revocation_reason\":0",
+		  "\"revocation_reason\":1" }, NULL, NULL },
+	};
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]));
+	/* the store is still consistent, and each change left an audit line */
+	assert_int_equal(oc_store_open(store_path, &s), OC_OK);
+	assert_int_equal(oc_store_check(s), OC_OK);
+	oc_store_close(s);
+}
+
 int
 main(void)
 {
@@ -292,6 +375,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_show_add_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accounts_groups_rights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_lists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cert_revocation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
