@@ -81,7 +81,7 @@ oc_front_new(const struct oc_front_config *cfg, struct oc_front **fp)
 	f->cfg.ca_cert_file = f->ca_cert_file;
 	if ((r = authsvc_new(f)) != OC_OK || (r = oc_front_neg_new(&f->neg)) != OC_OK ||
 	    (r = oc_ca_client_new(cfg->ca_fd, &f->ca)) != OC_OK ||
-	    (r = oc_front_certauth_new(f)) != OC_OK)
+	    (r = oc_front_auth_cert_init(f)) != OC_OK)
 		goto fail;
 	*fp = f;
 	return OC_OK;
@@ -105,7 +105,7 @@ oc_front_free(struct oc_front *f)
 	}
 	oc_front_neg_free(f->neg, f->authsvc);
 	oc_authsvc_free(f->authsvc);
-	oc_front_certauth_free(f);
+	oc_front_auth_cert_fini(f);
 	free(f->keytab);
 	free(f->spn);
 	free(f->client_ca_file);
@@ -197,7 +197,7 @@ authenticate(struct oc_front *f, struct oc_front_thread *t, const struct oc_endp
 		    (char *)NULL);
 		return r;
 	case OC_AUTH_CERTIFICATE:
-		return oc_front_auth_cert(f, t, req, id);
+		return oc_front_auth_certificate(f, t, req, id);
 	default:
 		return OC_ERR_AUTH;
 	}

@@ -8,6 +8,7 @@
 #include "auth/authsvc.h"
 #include "auth/certauth.h"
 #include "directory/directory.h"
+#include "front/auth_cert.h"
 #include "front/front.h"
 #include "front/policy_resp.h"
 #include "ipc/ca_client.h"
@@ -71,13 +72,6 @@ void oc_front_neg_free(struct oc_front_neg *n, struct oc_authsvc *svc);
 int oc_front_negotiate(struct oc_front *f, struct oc_front_thread *t,
     const struct oc_endpoint *ep, const struct oc_http_request *req,
     struct oc_http_response *resp, struct oc_identity *caller, char **mutual) OC_WUR;
-
-/* certificate.c: TLS client certificates on the certificate endpoints */
-int oc_front_certauth_new(struct oc_front *f) OC_WUR;  /* no-op without client_ca_file */
-void oc_front_certauth_free(struct oc_front *f);
-/* OC_OK and id filled, OC_ERR_AUTH_MISSING (no certificate) or OC_ERR_AUTH (refused). */
-int oc_front_auth_cert(struct oc_front *f, struct oc_front_thread *t,
-    const struct oc_http_request *req, struct oc_identity *id) OC_WUR;
 
 /* cep.c / ces.c */
 void oc_front_cep(struct oc_front *f, struct oc_front_thread *t, const struct oc_endpoint *ep,
