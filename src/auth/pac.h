@@ -31,14 +31,19 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/limits.h"
 #include "common/util.h"
 
 /* Largest PAC accepted (it travels inside a token of at most 64 KiB). */
 #define OC_PAC_MAX          (64 * 1024)
 /* Most PAC_INFO_BUFFERs in a PACTYPE (real PACs have 5 to 10). */
 #define OC_PAC_BUFFERS_MAX  64
-/* Most group SIDs (GroupIds + ExtraSids + ResourceGroupIds together). */
-#define OC_PAC_SIDS_MAX     1024
+/*
+ * Most group SIDs (GroupIds + ExtraSids + ResourceGroupIds together): an
+ * identity's group list must fit OC_GROUPS_MAX (the IPC identity codec
+ * refuses more), so a PAC with more is refused rather than cut short.
+ */
+#define OC_PAC_SIDS_MAX     OC_GROUPS_MAX
 /* Room for the longest SID text: "S-1-0x" + 12 hex digits + 15 * "-4294967295" (183). */
 #define OC_PAC_SID_TEXT_MAX 184
 
