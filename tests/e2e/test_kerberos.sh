@@ -154,7 +154,32 @@ if KRB5CCNAME=MEMORY:kt KRB5_CLIENT_KTNAME=$K/client.keytab "$OPENCES" enroll --
 else fail "client keytab enroll: exit $?"; cat "$T/kt/log" >&2; fi
 export KRB5CCNAME=FILE:$K/ccache
 
-# --- 6. channel bindings: curl sends none; accepted in when_present, refused when required
+# --- 6. the three endpoint types side by side on this one server; the policy publishes a
+# CES URI per auth type with its clientAuthentication (2, 4, 8) and priority
+PW=$(cat "$D/demo-password")
+render "$VEC/getpolicies-cepces.xml" "$T/gp-pw.xml" TO="$BASE$CEP_PATH" USER=demo PASSWORD="$PW"
+code=$(curl_k "$T/pol.xml" "$T/h8" "$T/gp-pw.xml" "$BASE$CEP_PATH")
+[ "$code" = 200 ] && pass "password endpoint on the same server: 200" || fail "password endpoint: HTTP $code"
+uris=$(xp "$T/pol.xml" "//*[$X='cAURI']" | /usr/bin/python3 -c '
+import re, sys
+for m in re.finditer(r"<(?:\w+:)?cAURI>(.*?)</(?:\w+:)?cAURI>", sys.stdin.read(), re.S):
+    f = dict(re.findall(r"<(?:\w+:)?(\w+)>([^<]*)</", m.group(1)))
+    print(f["clientAuthentication"], f["priority"], f["uri"].rsplit("/", 3)[1])' | sort | tr '\n' ';')
+want="2 3 OpenCES%20Demo%20CA_CES_Kerberos;4 1 OpenCES%20Demo%20CA_CES_UsernamePassword;8 2 OpenCES%20Demo%20CA_CES_Certificate;"
+[ "$uris" = "$want" ] && pass "policy: CES URIs 2/4/8 with priorities 3/1/2" || fail "policy CES URIs: '$uris' want '$want'"
+mkdir -p "$T/side"
+"$OPENCES" enroll --policy-url "https://localhost:$PORT$CEP_PATH" --auth password --user demo \
+    --password-file "$D/demo-password" --template User --ca-file "$CA" \
+    --key-out "$T/side/key.pem" --cert-out "$T/side/cert.pem" >"$T/side/log" 2>&1 \
+    && pass "password enrollment beside Kerberos" || { fail "password enrollment"; cat "$T/side/log" >&2; }
+code=$(curl -s --cacert "$CA" --resolve "localhost:$PORT:127.0.0.1" --cert "$T/side/cert.pem" --key "$T/side/key.pem" \
+    -o "$T/c.xml" -w '%{http_code}' -H 'Content-Type: application/soap+xml; charset=utf-8' \
+    --data-binary @"$T/gp.xml" "$BASE/ADPolicyProvider_CEP_Certificate/service.svc/CEP")
+[ "$code" = 200 ] && pass "certificate endpoint beside Kerberos: 200" || fail "certificate endpoint: HTTP $code"
+code=$(curl_k "$T/r9" "$T/h9" "$T/gp.xml" "$CEP_K" --cert "$T/side/cert.pem" --key "$T/side/key.pem")
+[ "$code" = 401 ] && pass "a client certificate is no Kerberos credential: 401" || fail "cert on Kerberos endpoint: HTTP $code"
+
+# --- 7. channel bindings: curl sends none; accepted in when_present, refused when required
 code=$(curl_k "$T/cb.xml" "$T/h7" "$T/gp.xml" "$CEP_K" --negotiate -u :)
 [ "$code" = 200 ] && pass "when_present: no bindings accepted" || fail "when_present: HTTP $code"
 stop_pid "$SERVE_PID"
