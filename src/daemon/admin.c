@@ -85,7 +85,8 @@ oc_admin_usage(FILE *f)
 "  account passwd NAME --password-file F\n"
 "  account remove NAME\n"
 "  group list [--json]\n"
-"  group add NAME | remove NAME\n"
+"  group add NAME [--sid S] | remove NAME   (S: the group's SID, e.g. an AD group's\n"
+"                                       objectSid; Kerberos callers carry it in their PAC)\n"
 "  group add-member GROUP MEMBER | remove-member GROUP MEMBER   (MEMBER: account or group)\n"
 "  grant TEMPLATE PRINCIPAL [enroll|autoenroll|all]    (default: enroll)\n"
 "  revoke TEMPLATE PRINCIPAL [enroll|autoenroll|all]   (default: all)\n"
@@ -710,9 +711,11 @@ cmd_group(struct ctx *c, int argc, char **argv)
 		return group_list(c);
 	}
 	if (strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0) {
-		if ((x = parse_args(c, argc - 1, argv + 1, 0, 1, 1, &a)) != 0 || (x = open_dir(c)) != 0)
+		if ((x = parse_args(c, argc - 1, argv + 1, verb[0] == 'a' ? O_SID : 0, 1, 1, &a)) != 0 ||
+		    (x = open_dir(c)) != 0)
 			return x;
-		r = verb[0] == 'a' ? oc_dir_group_add(c->dir, a.pos[0]) : oc_dir_group_remove(c->dir, a.pos[0]);
+		r = verb[0] == 'a' ? oc_dir_group_add_sid(c->dir, a.pos[0], a.sid) :
+		    oc_dir_group_remove(c->dir, a.pos[0]);
 		if ((x = report(c, r, verb[0] == 'a' ? "group add" : "group remove", a.pos[0])) == 0)
 			fprintf(c->out, "group %s %s\n", a.pos[0], verb[0] == 'a' ? "added" : "removed");
 		return x;

@@ -92,6 +92,18 @@ int oc_dir_account_list(struct oc_directory *dir, struct oc_identity **idv, size
 void oc_dir_account_list_free(struct oc_identity *idv, size_t n);
 
 int oc_dir_group_add(struct oc_directory *dir, const char *name) OC_WUR;
+/*
+ * A group with a SID ("S-1-5-21-..-1106", e.g. an Active Directory group's
+ * objectSid): rights granted to it also apply to a caller whose
+ * identity.groups holds that SID (Kerberos identities carry their PAC's group
+ * SIDs). sid NULL = oc_dir_group_add. OC_ERR_INVALID for a malformed SID or a
+ * name that is itself a SID, OC_ERR_EXISTS when the name or the SID is taken.
+ */
+int oc_dir_group_add_sid(struct oc_directory *dir, const char *name, const char *sid) OC_WUR;
+/* The SID of a group (malloc'd; NULL when it has none). */
+int oc_dir_group_sid(struct oc_directory *dir, const char *name, char **sid) OC_WUR;
+/* Is s a SID in text form: "S-1-" authority, then at most 15 "-" sub-authorities? */
+int oc_dir_sid_ok(const char *s);
 int oc_dir_group_remove(struct oc_directory *dir, const char *name) OC_WUR;
 int oc_dir_group_add_member(struct oc_directory *dir, const char *group, const char *member) OC_WUR;
 int oc_dir_group_remove_member(struct oc_directory *dir, const char *group, const char *member) OC_WUR;
@@ -104,7 +116,11 @@ int oc_dir_grant(struct oc_directory *dir, const char *template_cn, const char *
     uint32_t rights) OC_WUR;
 int oc_dir_revoke(struct oc_directory *dir, const char *template_cn, const char *principal,
     uint32_t rights) OC_WUR;
-/* The rights id holds on template_cn through its name or any of its groups. */
+/*
+ * The rights id holds on template_cn through its name or any of its groups
+ * (names, transitively), through the accounts whose sid is id->sid, and
+ * through the groups whose sid is one of id->groups (and their groups).
+ */
 int oc_dir_rights(struct oc_directory *dir, const char *template_cn,
     const struct oc_identity *id, uint32_t *rights) OC_WUR;
 

@@ -448,26 +448,7 @@ out:
 int
 oc_dir_group_add(struct oc_directory *dir, const char *name)
 {
-	int r, kind = 0;
-
-	if (!oc_dir_name_ok(name, OC_NAME_MAX) || strchr(name, '\\') != NULL)
-		return OC_ERR_INVALID;
-	if ((r = oc_dir_begin(dir)) != OC_OK)
-		return r;
-	if ((r = oc_dir_principal_kind(dir, name, &kind)) != OC_OK)
-		goto out;
-	if (kind != 0) {
-		r = OC_ERR_EXISTS;
-		goto out;
-	}
-	if ((r = exec1(dir, "INSERT INTO groups (name) VALUES (?1)", name, NULL, NULL)) != OC_OK ||
-	    (r = oc_dir_bump_serial(dir, NULL)) != OC_OK)
-		goto out;
-	r = oc_dir_commit(dir);
-out:
-	if (r != OC_OK)
-		oc_dir_rollback(dir);
-	return r;
+	return oc_dir_group_add_sid(dir, name, NULL);
 }
 
 int
@@ -697,6 +678,9 @@ oc_dir_rights(struct oc_directory *dir, const char *template_cn, const struct oc
 	if (!oc_dir_name_ok(template_cn, OC_TEMPLATE_NAME_MAX) || id == NULL)
 		return OC_ERR_INVALID;
 	if (id->name != NULL && (r = oc_strlist_add(&principals, id->name)) != OC_OK)
+		goto out;
+	/* accounts and groups the caller's SIDs designate (Kerberos: the PAC's) */
+	if ((r = oc_dir_principals_by_sid(dir, id, &principals)) != OC_OK)
 		goto out;
 	/* groups the caller brought (e.g. from oc_dir_account_get), then ours */
 	for (size_t i = 0; i < id->groups.n && i < OC_GROUPS_MAX; i++)

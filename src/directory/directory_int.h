@@ -13,10 +13,11 @@
 
 #include "common/err.h"
 #include "common/util.h"
+#include "model/identity.h"
 #include "model/template.h"
 
 /* Schema version this code writes (PRAGMA user_version). */
-#define OC_DIR_SCHEMA_VERSION  1
+#define OC_DIR_SCHEMA_VERSION  2
 
 /* Hot read statements, prepared once per handle and reused (oc_dir_stmt_get). */
 enum oc_dir_stmt_id {
@@ -28,6 +29,8 @@ enum oc_dir_stmt_id {
 	OC_DIR_STMT_VERIFIER,
 	OC_DIR_STMT_LOGIN_BY_NAME,
 	OC_DIR_STMT_LOGIN_BY_LOGIN,
+	OC_DIR_STMT_GROUPS_BY_SID,
+	OC_DIR_STMT_ACCOUNTS_BY_SID,
 	OC_DIR_STMT_COUNT
 };
 
@@ -94,5 +97,12 @@ int oc_dir_principal_kind(struct oc_directory *dir, const char *name, int *kind)
  */
 int oc_dir_groups_of(struct oc_directory *dir, const struct oc_strlist *seeds,
     struct oc_strlist *out) OC_WUR;
+/*
+ * Principals that SIDs designate (directory_sid.c): the accounts whose sid is
+ * id->sid and the groups whose sid is one of id->groups, added to
+ * principals (no duplicates, bounded by OC_GROUPS_MAX more).
+ */
+int oc_dir_principals_by_sid(struct oc_directory *dir, const struct oc_identity *id,
+    struct oc_strlist *principals) OC_WUR;
 
 #endif

@@ -102,6 +102,10 @@ static const char *const migrations[OC_DIR_SCHEMA_VERSION] = {
 	"  autoenroll INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (template_cn, principal));"
 	"CREATE INDEX rights_principal ON rights(principal);",
+	/* 1 -> 2: group SIDs (rights for Kerberos callers whose groups are PAC SIDs) */
+	"ALTER TABLE groups ADD COLUMN sid TEXT COLLATE NOCASE;"
+	"CREATE UNIQUE INDEX groups_sid ON groups(sid) WHERE sid IS NOT NULL;"
+	"CREATE INDEX accounts_sid ON accounts(sid) WHERE sid IS NOT NULL;",
 };
 
 int
