@@ -68,6 +68,24 @@ load_requester(struct oc_ca *ca, const struct oc_identity *sent, const char *nam
 	r = oc_dir_account_get(ca->dir, name, out);
 	if (r == OC_OK) {
 		out->auth_type = sent->auth_type;
+		/*
+		 * A Kerberos caller also carries its ticket's PAC (user SID and
+		 * group SIDs), which the front end vouches for like the rest of
+		 * the identity: keep them next to the directory's groups so the
+		 * CA decides rights as the policy service did.
+		 */
+		if (sent->auth_type == OC_AUTH_KERBEROS && sent->name != NULL &&
+		    strcmp(sent->name, name) == 0) {
+			if (out->sid == NULL && sent->sid != NULL &&
+			    (out->sid = strdup(sent->sid)) == NULL)
+				return OC_ERR_NOMEM;
+			for (size_t i = 0; i < sent->groups.n; i++)
+				if (strncmp(sent->groups.v[i], "S-1-", 4) == 0 &&
+				    !oc_strlist_contains(&out->groups, sent->groups.v[i]) &&
+				    out->groups.n < OC_GROUPS_MAX &&
+				    (r = oc_strlist_add(&out->groups, sent->groups.v[i])) != OC_OK)
+					return r;
+		}
 		return OC_OK;
 	}
 	oc_identity_clear(out);

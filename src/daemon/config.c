@@ -26,6 +26,7 @@ oc_config_clear(struct oc_config *c)
 	free(c->audit_log);
 	free(c->keytab);
 	free(c->spn);
+	free(c->kerberos_realm);
 	free(c->client_ca);
 	free(c->ca_name);
 	free(c->ca_key);
@@ -159,6 +160,8 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 			return set_path(c, &c->keytab, v);
 		if (!strcmp(k, "spn"))
 			return set_str(&c->spn, v);
+		if (!strcmp(k, "kerberos_realm"))
+			return set_str(&c->kerberos_realm, v);
 		if (!strcmp(k, "client_ca"))
 			return set_path(c, &c->client_ca, v);
 		if (!strcmp(k, "channel_binding")) {

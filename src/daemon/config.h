@@ -8,6 +8,8 @@
  *                 audit_log = FILE
  *                 keytab = FILE          (Kerberos endpoints: HTTP/<host> keys)
  *                 spn = HTTP/localhost   (optional: the one key to accept with)
+ *                 kerberos_realm = EXAMPLE.TEST  (optional: principals of this realm
+ *                                        also map to accounts by name)
  *                 channel_binding = off | when_present | required
  *                                        (default when_present)
  *                 client_ca = FILE       (trust anchors for client certificates;
@@ -60,7 +62,7 @@ struct oc_config {
 	char *public_url;
 	int workers, queue;
 	char *audit_log;
-	char *keytab, *spn;
+	char *keytab, *spn, *kerberos_realm;
 	int channel_binding;        /* enum oc_gss_cb_mode (src/auth/gss.h) */
 	char *client_ca;
 	char *ca_name, *ca_key, *ca_cert, *ca_key_type, *aia_url, *cdp_url;

@@ -72,11 +72,13 @@ oc_front_new(const struct oc_front_config *cfg, struct oc_front **fp)
 	f->cfg.endpoints = f->endpoints;
 	if ((cfg->keytab && (f->keytab = oc_strdup(cfg->keytab)) == NULL) ||
 	    (cfg->spn && (f->spn = oc_strdup(cfg->spn)) == NULL) ||
+	    (cfg->kerberos_realm && (f->kerberos_realm = oc_strdup(cfg->kerberos_realm)) == NULL) ||
 	    (cfg->client_ca_file && (f->client_ca_file = oc_strdup(cfg->client_ca_file)) == NULL) ||
 	    (cfg->ca_cert_file && (f->ca_cert_file = oc_strdup(cfg->ca_cert_file)) == NULL))
 		goto fail;
 	f->cfg.keytab = f->keytab;
 	f->cfg.spn = f->spn;
+	f->cfg.kerberos_realm = f->kerberos_realm;
 	f->cfg.client_ca_file = f->client_ca_file;
 	f->cfg.ca_cert_file = f->ca_cert_file;
 	if ((r = authsvc_new(f)) != OC_OK || (r = oc_front_neg_new(&f->neg)) != OC_OK ||
@@ -108,6 +110,7 @@ oc_front_free(struct oc_front *f)
 	oc_front_auth_cert_fini(f);
 	free(f->keytab);
 	free(f->spn);
+	free(f->kerberos_realm);
 	free(f->client_ca_file);
 	free(f->ca_cert_file);
 	free(f->dir_path);

@@ -40,6 +40,8 @@ struct oc_front_config {
 	int auth_fd;
 	const char *keytab;         /* Kerberos endpoints (NULL: none) */
 	const char *spn;            /* NULL: any key of the keytab */
+	const char *kerberos_realm; /* principals of this realm map to accounts by name
+	                               too; NULL: by UPN only */
 	int channel_binding;        /* enum oc_gss_cb_mode */
 	const char *client_ca_file; /* trust anchors of client certificates (certificate endpoints) */
 	const char *ca_cert_file;   /* our CA's certificate (revocation of the certificates it issued) */

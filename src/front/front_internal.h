@@ -32,7 +32,7 @@ struct oc_front {
 	struct oc_front_config cfg;
 	struct oc_endpoint *endpoints;   /* owned copies */
 	char *dir_path, *ca_name, *policy_id, *friendly_name;
-	char *keytab, *spn, *client_ca_file, *ca_cert_file;
+	char *keytab, *spn, *kerberos_realm, *client_ca_file, *ca_cert_file;
 	struct oc_authsvc *authsvc;      /* passwords and SPNEGO legs */
 	struct oc_front_neg *neg;        /* unfinished Negotiate exchanges per connection */
 	struct oc_certauth *certauth;    /* client certificates (NULL without client_ca_file) */

@@ -136,9 +136,15 @@ challenge(struct oc_http_response *resp, const uint8_t *tok, size_t len)
 	free(hdr);
 }
 
-/* The directory account of a principal, matched as the directory matches logins. */
+/*
+ * The directory account of a principal: its UPN equals the principal; or, for
+ * principals of the configured realm only (a principal of another realm must
+ * never become a local account of the same name), the account named by the
+ * user part, and for machines NAME$ also the computer account NAME.
+ */
 static int
-map_principal(struct oc_directory *dir, const struct oc_identity *ticket, struct oc_identity *id)
+map_principal(struct oc_directory *dir, const char *realm, const struct oc_identity *ticket,
+    struct oc_identity *id)
 {
 	char user[OC_GSS_PRINCIPAL_MAX + 1];
 	const char *at;
@@ -150,6 +156,8 @@ map_principal(struct oc_directory *dir, const struct oc_identity *ticket, struct
 	if ((at = strrchr(ticket->name, '@')) == NULL || (ul = (size_t)(at - ticket->name)) == 0 ||
 	    ul >= sizeof(user) || memchr(ticket->name, '/', ul) != NULL)
 		return OC_ERR_NOT_FOUND;            /* host/... services are not accounts */
+	if (realm == NULL || strcmp(at + 1, realm) != 0)
+		return OC_ERR_NOT_FOUND;            /* realms are case-sensitive */
 	memcpy(user, ticket->name, ul);
 	user[ul] = '\0';
 	if ((r = oc_dir_account_get(dir, user, id)) != OC_ERR_NOT_FOUND)
@@ -163,6 +171,22 @@ map_principal(struct oc_directory *dir, const struct oc_identity *ticket, struct
 		}
 	}
 	return r;
+}
+
+/* Keep what the ticket's PAC says (SID, group SIDs) next to the account's own groups. */
+static int
+merge_ticket(struct oc_identity *id, const struct oc_identity *ticket)
+{
+	int r;
+
+	if (id->sid == NULL && ticket->sid != NULL && (id->sid = strdup(ticket->sid)) == NULL)
+		return OC_ERR_NOMEM;
+	for (size_t i = 0; i < ticket->groups.n; i++)
+		if (!oc_strlist_contains(&id->groups, ticket->groups.v[i]) &&
+		    id->groups.n < OC_GROUPS_MAX &&
+		    (r = oc_strlist_add(&id->groups, ticket->groups.v[i])) != OC_OK)
+			return r;
+	return OC_OK;
 }
 
 int
@@ -236,7 +260,12 @@ oc_front_negotiate(struct oc_front *f, struct oc_front_thread *t,
 		challenge(resp, NULL, 0);
 		goto out;
 	}
-	r = t->dir ? map_principal(t->dir, &ticket, &mapped) : OC_ERR_NOT_FOUND;
+	r = t->dir ? map_principal(t->dir, f->cfg.kerberos_realm, &ticket, &mapped) :
+	    OC_ERR_NOT_FOUND;
+	if (r == OC_OK && (r = merge_ticket(&mapped, &ticket)) != OC_OK) {
+		oc_front_fault_err(resp, ep->service, NULL, r);
+		goto out;
+	}
 	if (r == OC_OK) {
 		oc_identity_clear(caller);
 		*caller = mapped;

@@ -30,9 +30,9 @@ X='local-name()'
 CEP_K=$BASE/ADPolicyProvider_CEP_Kerberos/service.svc/CEP
 CES_K="$BASE/OpenCES%20Demo%20CA_CES_Kerberos/service.svc/CES"
 
-serve_with() { # channel_binding mode
+serve_with() { # channel_binding mode [kerberos_realm]
 	sed -e "s|^public_url = .*|public_url = $BASE|" \
-	    -e "s|^client_ca = ca.pem|client_ca = ca.pem\nkeytab = $K/http.keytab\nspn = HTTP/localhost\nchannel_binding = $1|" \
+	    -e "s|^client_ca = ca.pem|client_ca = ca.pem\nkeytab = $K/http.keytab\nspn = HTTP/localhost\nchannel_binding = $1\nkerberos_realm = ${2:-EXAMPLE.TEST}|" \
 	    "$D/opencesd.conf" >"$D/krb.conf"
 	cat >>"$D/krb.conf" <<EOF
 
@@ -187,4 +187,14 @@ serve_with required
 code=$(curl_k "$T/cb.xml" "$T/h7" "$T/gp.xml" "$CEP_K" --negotiate -u :)
 [ "$code" = 401 ] && pass "required: no bindings refused (401)" || fail "required: HTTP $code"
 grep -q Envelope "$T/cb.xml" && fail "required: SOAP answered" || pass "required: no SOAP processed"
+
+# --- 8. only principals of the configured realm map to accounts by name: with another
+# realm configured, client$@EXAMPLE.TEST is no longer the computer account client$
+stop_pid "$SERVE_PID"
+serve_with when_present OTHER.TEST
+export KRB5CCNAME=FILE:$T/machine.ccache
+code=$(curl_k "$T/gp-realm.xml" "$T/h10" "$T/gp.xml" "$CEP_K" --negotiate -u :)
+n=$(xp "$T/gp-realm.xml" "count(//*[$X='policy'])")
+[ "$code" = 200 ] && [ "${n:-x}" = 0 ] && pass "principal of another realm: not mapped by name (no template)" \
+    || fail "realm scoping: HTTP $code, $n policies"
 finish
