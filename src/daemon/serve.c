@@ -1,9 +1,10 @@
 /*
  * Process layout of `opencesd serve`: a supervisor (no threads, no key, no
  * network input) forks the CA process, which alone opens the CA key and the
- * store, and the front end (TLS, HTTP, SOAP, worker threads); they talk over
- * a socketpair with typed frames. The supervisor restarts both when either
- * dies and forwards SIGTERM for a graceful stop.
+ * store; the auth process, which alone reads the keytab and the password
+ * verifiers; and the front end (TLS, HTTP, SOAP, worker threads). They talk
+ * over socketpairs with typed frames. The supervisor restarts all three when
+ * one dies and forwards SIGTERM for a graceful stop.
  */
 #include "daemon/daemon.h"
 
@@ -21,6 +22,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "auth/authsvc.h"
 #include "ca/ca.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -272,9 +274,34 @@ ca_process(const struct oc_config *cfg, int fd)
 	return oc_ca_serve(&cc, fd);
 }
 
-/* The front end: TLS, HTTP, SOAP; talks to the CA on ca_fd. Runs until SIGTERM. */
+/*
+ * The auth process: the only reader of the keytab and of the password
+ * verifiers. Answers the front end's typed frames until it closes the socket.
+ */
 static int
-front_process(const struct oc_config *cfg, int ca_fd)
+auth_process(const struct oc_config *cfg, int fd)
+{
+	struct oc_authsvc_config ac;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	prctl(PR_SET_NAME, "opencesd-auth", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	oc_log_init("opencesd-auth", OC_LOG_INFO);
+	memset(&ac, 0, sizeof(ac));
+	ac.dir_path = cfg->dir_path;
+	ac.keytab = cfg->keytab;
+	ac.spn = cfg->spn;
+	ac.channel_binding = cfg->channel_binding;
+	return oc_authsvc_serve(&ac, fd);
+}
+
+/*
+ * The front end: TLS, HTTP, SOAP; talks to the CA on ca_fd and to the auth
+ * process on auth_fd. Runs until SIGTERM.
+ */
+static int
+front_process(const struct oc_config *cfg, int ca_fd, int auth_fd)
 {
 	struct oc_http_listener *ls = NULL;
 	struct oc_http_config hc;
@@ -297,8 +324,11 @@ front_process(const struct oc_config *cfg, int ca_fd)
 	fc.endpoints = eps;
 	fc.nendpoints = cfg->nendpoints;
 	fc.ca_fd = ca_fd;
+	fc.use_auth_process = 1;
+	fc.auth_fd = auth_fd;
 	fc.keytab = cfg->keytab;
 	fc.spn = cfg->spn;
+	fc.kerberos_realm = cfg->kerberos_realm;
 	fc.channel_binding = cfg->channel_binding;
 	fc.client_ca_file = cfg->client_ca;
 	fc.ca_cert_file = cfg->ca_cert;
@@ -337,21 +367,46 @@ out:
 	endpoints_free(eps, cfg->nendpoints);
 	free(ls);
 	close(ca_fd);
+	close(auth_fd);
 	return r;
 }
 
+/* The four socket ends of one generation of children: CA and auth pairs. */
+enum { CA_FRONT, CA_CHILD, AUTH_FRONT, AUTH_CHILD, NFDS };
+
+/* Fork a child that keeps only the socket ends listed in keep (-1 ends the list). */
 static pid_t
-spawn(int (*fn)(const struct oc_config *, int), const struct oc_config *cfg, int fd,
-    int other_fd, const sigset_t *oldmask)
+spawn(const int fds[NFDS], const int keep[2], const sigset_t *oldmask, int (*body)(
+    const struct oc_config *, const int[NFDS]), const struct oc_config *cfg)
 {
 	pid_t pid;
 
 	fflush(NULL);
 	if ((pid = fork()) != 0)
 		return pid;
-	close(other_fd);
+	for (int i = 0; i < NFDS; i++)
+		if (i != keep[0] && i != keep[1])
+			close(fds[i]);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
-	_exit(fn(cfg, fd) == OC_OK ? 0 : 1);
+	_exit(body(cfg, fds) == OC_OK ? 0 : 1);
+}
+
+static int
+ca_body(const struct oc_config *cfg, const int fds[NFDS])
+{
+	return ca_process(cfg, fds[CA_CHILD]);
+}
+
+static int
+auth_body(const struct oc_config *cfg, const int fds[NFDS])
+{
+	return auth_process(cfg, fds[AUTH_CHILD]);
+}
+
+static int
+front_body(const struct oc_config *cfg, const int fds[NFDS])
+{
+	return front_process(cfg, fds[CA_FRONT], fds[AUTH_FRONT]);
 }
 
 static void
@@ -369,11 +424,11 @@ reap(pid_t pid, const char *what)
 }
 
 /*
- * The supervisor: no threads, no key, no network input. It starts the CA and
- * the front end with a fresh socketpair, forwards SIGTERM/SIGINT to the front
- * end (which drains, then closes the CA socket; the CA exits on EOF), and
- * restarts both when either dies unexpectedly (at most OC_RESTARTS_MAX times
- * within OC_RESTART_WINDOW seconds).
+ * The supervisor: no threads, no key, no network input. It starts the CA,
+ * the auth process and the front end with fresh socketpairs, forwards
+ * SIGTERM/SIGINT to the front end (which drains, then closes its sockets; the
+ * CA and the auth process exit on EOF), and restarts all three when one dies
+ * unexpectedly (at most OC_RESTARTS_MAX times within OC_RESTART_WINDOW seconds).
  */
 #define OC_RESTARTS_MAX 5
 #define OC_RESTART_WINDOW 60
@@ -381,6 +436,8 @@ reap(pid_t pid, const char *what)
 int
 oc_daemon_serve(const struct oc_config *cfg)
 {
+	static const int keep_ca[2] = { CA_CHILD, -1 }, keep_auth[2] = { AUTH_CHILD, -1 },
+	    keep_front[2] = { CA_FRONT, AUTH_FRONT };
 	sigset_t mask, oldmask;
 	time_t starts[OC_RESTARTS_MAX];
 	size_t nstarts = 0;
@@ -394,8 +451,8 @@ oc_daemon_serve(const struct oc_config *cfg)
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 	for (;;) {
-		pid_t ca_pid, front_pid, dead;
-		int sv[2], sig, st, stop = 0;
+		pid_t ca_pid = -1, auth_pid = -1, front_pid = -1, dead;
+		int fds[NFDS], sig, st, stop = 0;
 		time_t now = time(NULL);
 
 		/* bounded restarts */
@@ -410,17 +467,26 @@ oc_daemon_serve(const struct oc_config *cfg)
 			nstarts--;
 		}
 		starts[nstarts++] = now;
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &fds[CA_FRONT]) < 0) {
 			r = OC_ERR_IO;
 			break;
 		}
-		ca_pid = spawn(ca_process, cfg, sv[1], sv[0], &oldmask);
-		front_pid = ca_pid > 0 ? spawn(front_process, cfg, sv[0], sv[1], &oldmask) : -1;
-		close(sv[0]);
-		close(sv[1]);
-		if (ca_pid < 0 || front_pid < 0) {
-			if (ca_pid > 0)
-				reap(ca_pid, "CA");
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &fds[AUTH_FRONT]) < 0) {
+			close(fds[CA_FRONT]);
+			close(fds[CA_CHILD]);
+			r = OC_ERR_IO;
+			break;
+		}
+		ca_pid = spawn(fds, keep_ca, &oldmask, ca_body, cfg);
+		if (ca_pid > 0)
+			auth_pid = spawn(fds, keep_auth, &oldmask, auth_body, cfg);
+		if (auth_pid > 0)
+			front_pid = spawn(fds, keep_front, &oldmask, front_body, cfg);
+		for (int i = 0; i < NFDS; i++)
+			close(fds[i]);
+		if (ca_pid < 0 || auth_pid < 0 || front_pid < 0) {
+			reap(ca_pid, "CA");
+			reap(auth_pid, "auth");
 			r = OC_ERR_INTERNAL;
 			break;
 		}
@@ -435,18 +501,22 @@ oc_daemon_serve(const struct oc_config *cfg)
 				kill(front_pid, SIGTERM);
 				reap(front_pid, "front end");
 				reap(ca_pid, "CA");
+				reap(auth_pid, "auth");
 				break;
 			}
-			/* SIGCHLD: who ended? */
+			/* SIGCHLD: who ended? The others end when the front end closes its sockets. */
 			if ((dead = waitpid(-1, &st, WNOHANG)) <= 0)
 				continue;
-			if (dead == ca_pid) {
-				log_error("the CA process ended unexpectedly; restarting");
+			if (dead == ca_pid || dead == auth_pid) {
+				log_error("the %s process ended unexpectedly; restarting",
+				    dead == ca_pid ? "CA" : "auth");
 				kill(front_pid, SIGTERM);
 				reap(front_pid, "front end");
+				reap(dead == ca_pid ? auth_pid : ca_pid, "child");
 			} else if (dead == front_pid) {
 				log_error("the front end ended unexpectedly; restarting");
 				reap(ca_pid, "CA");
+				reap(auth_pid, "auth");
 			} else
 				continue;
 			break;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Process supervision: the CA and the front end run as separate processes under a
-# supervisor; either one killed with SIGKILL is restarted, the store keeps every
+# Process supervision: the CA, the auth process and the front end run as separate
+# processes under a supervisor; any one killed with SIGKILL is restarted, the store keeps every
 # certificate issued before, and SIGTERM to the supervisor stops everything.
 . "$(dirname "$0")/lib.sh"
 
@@ -31,6 +31,7 @@ enroll_retry() { # NAME: the restarted server may need a moment to listen again
 
 CA=$(child_named opencesd-ca) && pass "CA runs in its own process ($CA)" || fail "no opencesd-ca process"
 FRONT=$(child_named opencesd-front) && pass "front end runs in its own process ($FRONT)" || fail "no opencesd-front process"
+AUTH=$(child_named opencesd-auth) && pass "auth runs in its own process ($AUTH)" || fail "no opencesd-auth process"
 [ -n "${CA:-}" ] && [ -n "${FRONT:-}" ] && [ "$CA" != "$FRONT" ] || die "process layout"
 # the front end never maps the CA key file
 grep -q "ca.key" /proc/"$FRONT"/maps 2>/dev/null && fail "front end maps ca.key" || pass "front end has no CA key file mapped"
@@ -42,6 +43,11 @@ s1=$(openssl x509 -in "$T/before.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a
 kill -KILL "$CA"
 enroll_retry afterca && pass "enrolled after the CA was killed" || fail "no enrollment after CA kill"
 CA2=$(child_named opencesd-ca) && [ "$CA2" != "$CA" ] && pass "CA restarted ($CA2)" || fail "CA not restarted"
+
+AUTH=$(child_named opencesd-auth)
+kill -KILL "$AUTH"
+enroll_retry afterauth && pass "enrolled after the auth process was killed" || fail "no enrollment after auth kill"
+AUTH2=$(child_named opencesd-auth) && [ "$AUTH2" != "$AUTH" ] && pass "auth process restarted ($AUTH2)" || fail "auth not restarted"
 
 FRONT=$(child_named opencesd-front)
 kill -KILL "$FRONT"
