@@ -499,23 +499,53 @@ set_validity(struct oc_ca *ca, X509 *x, const struct oc_template *t)
 	    OC_ERR_CRYPTO;
 }
 
+/*
+ * The request's SubjectPublicKeyInfo, copied as it is into the certificate:
+ * algorithm, parameters and key bits, without decoding the key again nor
+ * re-encoding it (X509_set_pubkey would run OpenSSL 3's encoder and decoder on
+ * a key pkix_request_parse already decoded and checked).
+ */
+static int
+copy_spki(X509 *x, X509_REQ *csr)
+{
+	X509_PUBKEY *src = X509_REQ_get_X509_PUBKEY(csr), *dst = X509_get_X509_PUBKEY(x);
+	ASN1_OBJECT *obj = NULL;
+	X509_ALGOR *salg = NULL, *dalg = NULL;
+	const unsigned char *pk = NULL;
+	unsigned char *bits = NULL;
+	int pklen = 0;
+
+	if (src == NULL || dst == NULL ||
+	    X509_PUBKEY_get0_param(&obj, &pk, &pklen, &salg, src) != 1 || salg == NULL ||
+	    pk == NULL || pklen <= 0)
+		return OC_ERR_CRYPTO;
+	if ((bits = OPENSSL_memdup(pk, (size_t)pklen)) == NULL)
+		return OC_ERR_NOMEM;
+	/* with no algorithm given, set0_param cannot fail before taking bits */
+	if (X509_PUBKEY_set0_param(dst, NULL, 0, NULL, bits, pklen) != 1 ||
+	    X509_PUBKEY_get0_param(NULL, NULL, NULL, &dalg, dst) != 1 || dalg == NULL ||
+	    X509_ALGOR_copy(dalg, salg) != 1)
+		return OC_ERR_CRYPTO;
+	return OC_OK;
+}
+
 int
 ca_build_cert(struct oc_ca *ca, const struct ca_issue_input *in, X509_NAME *subject,
     GENERAL_NAMES *san, X509 **out)
 {
 	const struct oc_template *t = in->tmpl;
 	X509 *x = NULL;
-	EVP_PKEY *pub;
 	int r = OC_ERR_CRYPTO, san_critical;
 
 	*out = NULL;
-	if ((pub = X509_REQ_get0_pubkey(in->ri->csr)) == NULL)
+	if (in->ri->csr == NULL)
 		return OC_ERR_CRYPTO;
 	if ((x = X509_new()) == NULL)
 		return OC_ERR_NOMEM;
 	if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, subject) != 1 ||
-	    X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) != 1 ||
-	    X509_set_pubkey(x, pub) != 1)
+	    X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) != 1)
+		goto out;
+	if ((r = copy_spki(x, in->ri->csr)) != OC_OK)
 		goto out;
 	if ((r = ca_set_random_serial(x)) != OC_OK || (r = set_validity(ca, x, t)) != OC_OK)
 		goto out;

@@ -140,7 +140,7 @@ oc_store_request_get(struct oc_store *s, uint32_t request_id, struct oc_store_re
 	else
 		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : OC_ERR_STORE;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -168,7 +168,7 @@ cert_get_where(struct oc_store *s, const char *sql, const char *serial, uint32_t
 	else
 		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : OC_ERR_STORE;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -214,7 +214,7 @@ oc_store_request_list(struct oc_store *s, size_t limit, oc_store_request_cb cb, 
 	}
 	r = rc == SQLITE_DONE ? OC_OK : OC_ERR_STORE;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -242,6 +242,6 @@ oc_store_cert_list(struct oc_store *s, size_t limit, oc_store_cert_cb cb, void *
 	}
 	r = rc == SQLITE_DONE ? OC_OK : OC_ERR_STORE;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }

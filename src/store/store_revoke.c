@@ -120,7 +120,7 @@ read_status(struct oc_store *s, const char *serial, int *revoked, int *reason, t
 	} else
 		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : OC_ERR_STORE;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -177,7 +177,7 @@ write_status(struct oc_store *s, const char *serial, int reason, time_t when)
 		r = OC_ERR_STORE;
 	}
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 

@@ -57,11 +57,11 @@ user_version(struct oc_store *s, int *v)
 	if ((r = store_prepare(s, "PRAGMA user_version", &st)) != OC_OK)
 		return r;
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		store_release(s, st);
 		return OC_ERR_STORE;
 	}
 	*v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return OC_OK;
 }
 

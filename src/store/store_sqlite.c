@@ -41,12 +41,58 @@ store_sql(struct oc_store *s, const char *sql)
 int
 store_prepare(struct oc_store *s, const char *sql, sqlite3_stmt **st)
 {
+	struct store_stmt *free_slot = NULL;
+
 	*st = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+	for (size_t i = 0; i < STORE_STMT_CACHE; i++) {
+		struct store_stmt *c = &s->cache[i];
+		if (c->st == NULL) {
+			if (free_slot == NULL)
+				free_slot = c;
+		} else if (!c->busy && strcmp(c->sql, sql) == 0) {
+			c->busy = 1;
+			*st = c->st;
+			return OC_OK;
+		}
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0, st,
+	    NULL) != SQLITE_OK) {
 		log_error("prepare: %s", sqlite3_errmsg(s->db));
+		sqlite3_finalize(*st);
+		*st = NULL;
 		return OC_ERR_STORE;
 	}
+	/* kept when there is room (statements are few and fixed); else used once */
+	if (free_slot != NULL && (free_slot->sql = strdup(sql)) != NULL) {
+		free_slot->st = *st;
+		free_slot->busy = 1;
+	}
 	return OC_OK;
+}
+
+void
+store_release(struct oc_store *s, sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	for (size_t i = 0; s != NULL && i < STORE_STMT_CACHE; i++)
+		if (s->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			s->cache[i].busy = 0;
+			return;
+		}
+	store_release(s, st);
+}
+
+static void
+store_cache_clear(struct oc_store *s)
+{
+	for (size_t i = 0; i < STORE_STMT_CACHE; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+		memset(&s->cache[i], 0, sizeof(s->cache[i]));
+	}
 }
 
 int
@@ -89,6 +135,7 @@ oc_store_close(struct oc_store *s)
 	if (s == NULL)
 		return;
 	oc_store_batch_rollback(s);
+	store_cache_clear(s);
 	if (s->db != NULL)
 		sqlite3_close_v2(s->db);
 	free(s);
@@ -230,7 +277,7 @@ oc_store_request_new(struct oc_store *s, const char *requester, const char *temp
 	log_error("no free RequestID after %d attempts", STORE_ID_ATTEMPTS);
 	r = OC_ERR_STORE;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -266,7 +313,7 @@ oc_store_request_resolve(struct oc_store *s, uint32_t request_id, int status,
 	/* only an undecided request can be resolved */
 	r = sqlite3_changes(s->db) == 1 ? OC_OK : OC_ERR_NOT_FOUND;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -295,7 +342,7 @@ oc_store_request_set_template(struct oc_store *s, uint32_t request_id, const cha
 	}
 	r = sqlite3_changes(s->db) == 1 ? OC_OK : OC_ERR_NOT_FOUND;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -319,7 +366,7 @@ request_status(struct oc_store *s, uint32_t request_id, int *status)
 	} else
 		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : OC_ERR_STORE;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -342,7 +389,7 @@ oc_store_serial_exists(struct oc_store *s, const char *serial_hex, int *exists)
 	else if (rc != SQLITE_DONE)
 		r = OC_ERR_STORE;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -397,7 +444,7 @@ oc_store_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc_sto
 		r = OC_ERR_STORE;
 		goto out;
 	}
-	sqlite3_finalize(st);
+	store_release(s, st);
 	st = NULL;
 	if ((r = store_prepare(s, "UPDATE requests SET status = ?, hresult = 0, disposition = ?, "
 	    "resolved = ?, serial = ? WHERE request_id = ?", &st)) != OC_OK)
@@ -415,14 +462,14 @@ oc_store_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc_sto
 		r = OC_ERR_STORE;
 		goto out;
 	}
-	sqlite3_finalize(st);
+	store_release(s, st);
 	st = NULL;
 	if ((r = store_exec(s->db, s->batch ? "RELEASE oc_issue" : "COMMIT")) != OC_OK)
 		goto out;
 	in_tx = 0;
 	r = OC_OK;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	if (in_tx && !sqlite3_get_autocommit(s->db) && store_exec(s->db, s->batch ?
 	    "ROLLBACK TO oc_issue; RELEASE oc_issue" : "ROLLBACK") != OC_OK)
 		log_error("rollback failed");
@@ -454,7 +501,7 @@ oc_store_audit(struct oc_store *s, const char *event, const char *actor, const c
 		r = OC_ERR_STORE;
 	}
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
 
@@ -492,7 +539,7 @@ oc_store_check(struct oc_store *s)
 		r = OC_ERR_STORE;
 		goto out;
 	}
-	sqlite3_finalize(st);
+	store_release(s, st);
 	if ((r = store_prepare(s, "PRAGMA foreign_key_check", &st)) != OC_OK)
 		return r;
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
@@ -502,7 +549,7 @@ oc_store_check(struct oc_store *s)
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof(invariants) / sizeof(invariants[0]); i++) {
-		sqlite3_finalize(st);
+		store_release(s, st);
 		if ((r = store_prepare(s, invariants[i], &st)) != OC_OK)
 			return r;
 		if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) != 0) {
@@ -513,6 +560,6 @@ oc_store_check(struct oc_store *s)
 	}
 	r = OC_OK;
 out:
-	sqlite3_finalize(st);
+	store_release(s, st);
 	return r;
 }
