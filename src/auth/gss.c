@@ -235,6 +235,17 @@ fill_pac(gss_name_t src, struct oc_identity *id)
 	oc_strlist_free(&id->groups);
 	id->groups = pac.group_sids;
 	memset(&pac.group_sids, 0, sizeof(pac.group_sids));
+	/*
+	 * An AD logon token also holds Everyone and Authenticated Users, which
+	 * template ACLs grant to (templates.md 6.2); the PAC does not list them.
+	 */
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const wellknown[] = { "S-1-1-0", "S-1-5-11" };
+		if (!oc_strlist_contains(&id->groups, wellknown[i]) &&
+		    id->groups.n < OC_GROUPS_MAX &&
+		    (r = oc_strlist_add(&id->groups, wellknown[i])) != OC_OK)
+			goto out;
+	}
 	r = OC_OK;
  out:
 	oc_pac_info_clear(&pac);

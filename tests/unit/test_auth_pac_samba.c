@@ -211,6 +211,9 @@ test_user_in_group(void **state)
 	assert_primary(&id, "513");                             /* Domain Users */
 	assert_true(oc_strlist_contains(&id.groups, sid_group));
 	assert_false(oc_strlist_contains(&id.groups, sid_bob));
+	/* an AD token's well-known groups, which template ACLs grant to */
+	assert_true(oc_strlist_contains(&id.groups, "S-1-1-0"));
+	assert_true(oc_strlist_contains(&id.groups, "S-1-5-11"));
 	oc_identity_clear(&id);
 	oc_gss_free(g);
 }
