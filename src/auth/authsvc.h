@@ -39,7 +39,8 @@ int oc_authsvc_password(struct oc_authsvc *s, const char *login, const char *pas
 /*
  * One SPNEGO leg. *ctx is an opaque handle: 0 on the first leg, kept by the
  * caller between legs of one exchange (on the same connection). cb/cb_len:
- * the RFC 5929 tls-server-end-point hash of the connection (may be NULL).
+ * the connection's channel-binding application data, RFC 5929
+ * "tls-server-end-point:" || hash (may be NULL).
  * On OC_OK, *out (*out_len bytes) is the token to return (may be empty) and
  * *complete tells whether id is filled. OC_ERR_AUTH on refusal.
  */
