@@ -108,6 +108,17 @@ cp "$T/expired.key" "$T/unknown.key"
 fault_check "expired certificate" "$T/expired.pem" "$T/expired.key" "$CEP_C" "$T/gp.xml" expired
 fault_check "certificate our CA has no record of" "$T/unknown.pem" "$T/unknown.key" "$CEP_C" "$T/gp.xml" revoked
 
+# a User certificate (clientAuth, UPN) of an account that has since been removed: unmapped
+printf 'leaver-pw-%s\n' "$RANDOM" >"$T/leaver.pw"
+"$OPENCESD" --dir "$D" account add leaver --upn leaver@opences.test --mail leaver@opences.test \
+    --dn CN=leaver,CN=Users,DC=opences,DC=test --password-file "$T/leaver.pw" >/dev/null 2>&1 || fail "account add leaver"
+mkdir -p "$T/leaver"
+"$OPENCES" enroll --policy-url "$CEP_P" --auth password --user leaver --password-file "$T/leaver.pw" \
+    --template User --ca-file "$CA" --key-out "$T/leaver/key.pem" --cert-out "$T/leaver/cert.pem" \
+    >"$T/leaver/log" 2>&1 && pass "User certificate for leaver" || { fail "leaver enrollment"; cat "$T/leaver/log" >&2; }
+"$OPENCESD" --dir "$D" account remove leaver >/dev/null 2>&1 || fail "account remove leaver"
+fault_check "certificate whose account was removed" "$T/leaver/cert.pem" "$T/leaver/key.pem" "$CEP_C" "$T/gp.xml" "no account for its names"
+
 # --- renew with the client certificate: same identity and template
 mkdir -p "$T/renew"
 if "$OPENCES" renew --policy-url "$CEP_C" --auth certificate --tls-cert "$T/user/cert.pem" \
