@@ -1,6 +1,7 @@
 /*
- * HTTPS server: libevent evhttp with OpenSSL bufferevents on the event-loop
- * thread; request handlers run on a bounded worker pool. When every worker is
+ * HTTPS server: libevent evhttp with OpenSSL bufferevents on cfg.loops
+ * event-loop threads (connections handed out round robin); request handlers
+ * run on one bounded worker pool. When every worker is
  * busy and the queue is full the server answers 503 with Retry-After.
  * Limits (headers, body, connections, timeouts) come from common/limits.h.
  */
@@ -39,7 +40,8 @@ struct oc_http_request {
 	const uint8_t *tls_server_end_point;
 	size_t tls_server_end_point_len;
 	int listener_index;         /* which configured listener accepted it */
-	uint64_t conn_id;           /* the TLS connection's number (unique per server, never 0):
+	uint64_t conn_id;           /* the TLS connection's number (unique per server
+	                             * across its loops, never 0):
 	                             * state of a multi-leg HTTP authentication */
 };
 
@@ -83,6 +85,7 @@ struct oc_http_config {
 	oc_http_thread_init thread_init;   /* may be NULL */
 	oc_http_thread_fini thread_fini;   /* may be NULL */
 	void *ctx;
+	int loops;                  /* event-loop threads; 0 => the number of CPUs */
 };
 
 int oc_http_server_new(const struct oc_http_config *cfg, struct oc_http_server **srvp) OC_WUR;

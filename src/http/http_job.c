@@ -1,7 +1,8 @@
 /*
  * Jobs and the worker pool: a bounded FIFO of copied requests served by
- * cfg.workers threads; finished jobs go to a done list and the loop thread
- * is woken with event_active() to send the replies.
+ * cfg.workers threads; a finished job goes to the done list of the loop that
+ * read its request, and that loop is woken with event_active() to send the
+ * reply.
  */
 #include "http/http_int.h"
 
@@ -125,6 +126,25 @@ http_job_free(struct http_job *job)
 	free(job);
 }
 
+/* Hand a finished job back to its loop; wake the loop when its list was empty. */
+static void
+http_job_done(struct http_job *job)
+{
+	struct http_loop *loop = job->loop;
+	int wake;
+
+	pthread_mutex_lock(&loop->dmu);
+	wake = loop->dhead == NULL;
+	if (loop->dtail != NULL)
+		loop->dtail->next = job;
+	else
+		loop->dhead = job;
+	loop->dtail = job;
+	pthread_mutex_unlock(&loop->dmu);
+	if (wake)
+		event_active(loop->done_ev, 0, 0);
+}
+
 static void *
 http_worker_main(void *arg)
 {
@@ -151,14 +171,9 @@ http_worker_main(void *arg)
 
 		srv->cfg.handler(srv->cfg.ctx, tctx, &job->req, &job->resp);
 
+		http_job_done(job);     /* job belongs to its loop from here on */
 		pthread_mutex_lock(&srv->mu);
 		srv->nbusy--;
-		if (srv->dtail != NULL)
-			srv->dtail->next = job;
-		else
-			srv->dhead = job;
-		srv->dtail = job;
-		event_active(srv->done_ev, 0, 0);
 	}
 	pthread_mutex_unlock(&srv->mu);
 	if (srv->cfg.thread_fini != NULL)
@@ -233,26 +248,42 @@ out:
 }
 
 struct http_job *
-http_pool_take_done(struct oc_http_server *srv)
+http_pool_take_done(struct http_loop *loop)
 {
 	struct http_job *l;
 
-	pthread_mutex_lock(&srv->mu);
-	l = srv->dhead;
-	srv->dhead = srv->dtail = NULL;
-	pthread_mutex_unlock(&srv->mu);
+	pthread_mutex_lock(&loop->dmu);
+	l = loop->dhead;
+	loop->dhead = loop->dtail = NULL;
+	pthread_mutex_unlock(&loop->dmu);
 	return l;
 }
 
 struct http_job *
-http_pool_take_queued(struct oc_http_server *srv)
+http_pool_take_queued(struct oc_http_server *srv, struct http_loop *loop)
 {
-	struct http_job *l;
+	struct http_job *l = NULL, **lt = &l, *job, *next, *keep = NULL, *ktail = NULL;
+	size_t kept = 0;
 
 	pthread_mutex_lock(&srv->mu);
-	l = srv->qhead;
-	srv->qhead = srv->qtail = NULL;
-	srv->nqueued = 0;
+	for (job = srv->qhead; job != NULL; job = next) {
+		next = job->next;
+		job->next = NULL;
+		if (loop == NULL || job->loop == loop) {
+			*lt = job;
+			lt = &job->next;
+		} else {
+			if (ktail != NULL)
+				ktail->next = job;
+			else
+				keep = job;
+			ktail = job;
+			kept++;
+		}
+	}
+	srv->qhead = keep;
+	srv->qtail = ktail;
+	srv->nqueued = kept;
 	pthread_mutex_unlock(&srv->mu);
 	return l;
 }

@@ -2,8 +2,9 @@
  * TLS side of the HTTPS server: one SSL_CTX per listener (TLS 1.2+, no
  * compression, no renegotiation, optional client certificate), the RFC 5929
  * tls-server-end-point channel binding, and the per-connection record hung
- * on each SSL object so that the connection count drops when libevent frees
- * the connection.
+ * on each SSL object: it counts the connection against the server-wide cap
+ * when the SSL is made, passes the accepting turn to the next loop, and
+ * drops the count when libevent frees the connection.
  */
 #include "http/http_int.h"
 
@@ -168,41 +169,41 @@ http_conn_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 {
 	struct http_conn *c = ptr;
 	struct oc_http_server *srv;
-	size_t i;
+	size_t turn = 0;
+	int wake;
 
 	if (c == NULL)
 		return;
-	srv = c->srv;
+	srv = c->loop->srv;
 	if (c->job != NULL)
 		c->job->conn = NULL;
+	pthread_mutex_lock(&srv->cmu);
 	if (srv->nconns > 0)
 		srv->nconns--;
-	/* Below the cap again: accept new connections. */
-	if (!srv->listening && !srv->stopping &&
-	    srv->nconns < (size_t)srv->cfg.max_connections) {
-		for (i = 0; i < srv->nlst; i++)
-			if (srv->lst[i].bound != NULL)
-				evconnlistener_enable(
-				    evhttp_bound_socket_get_listener(srv->lst[i].bound));
-		srv->listening = 1;
-	}
+	/* Just below the cap again: the loop whose turn it is may accept. */
+	wake = !srv->stopping && srv->nconns + 1 == (size_t)srv->cfg.max_connections;
+	turn = srv->turn;
+	pthread_mutex_unlock(&srv->cmu);
+	if (wake)
+		event_active(srv->loops[turn].ctl_ev, 0, 0);
 	free(c);
 }
 
 SSL *
-http_tls_conn_new(struct http_listener *lst)
+http_tls_conn_new(struct http_binding *b)
 {
-	struct oc_http_server *srv = lst->srv;
+	struct http_loop *loop = b->loop;
+	struct oc_http_server *srv = loop->srv;
 	struct http_conn *c = NULL;
 	SSL *ssl = NULL;
-	size_t i;
+	size_t n, turn;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	c->srv = srv;
-	c->lst = lst;
-	c->id = ++srv->last_conn_id;
-	if ((ssl = SSL_new(lst->ctx)) == NULL) {
+	c->loop = loop;
+	c->lst = b->lst;
+	c->id = __atomic_add_fetch(&srv->last_conn_id, 1, __ATOMIC_RELAXED);
+	if ((ssl = SSL_new(b->lst->ctx)) == NULL) {
 		free(c);
 		return NULL;
 	}
@@ -211,16 +212,18 @@ http_tls_conn_new(struct http_listener *lst)
 		SSL_free(ssl);
 		return NULL;
 	}
-	srv->nconns++;          /* dropped again by http_conn_ex_free */
-	/* At the cap: stop accepting; the kernel backlog holds the rest. */
-	if (srv->listening && srv->nconns >= (size_t)srv->cfg.max_connections) {
-		log_warn("%zu connections: not accepting more for now", srv->nconns);
-		for (i = 0; i < srv->nlst; i++)
-			if (srv->lst[i].bound != NULL)
-				evconnlistener_disable(
-				    evhttp_bound_socket_get_listener(srv->lst[i].bound));
-		srv->listening = 0;
-	}
+	/* Counted now, dropped again by http_conn_ex_free; the turn moves on. */
+	pthread_mutex_lock(&srv->cmu);
+	n = ++srv->nconns;
+	srv->turn = ((size_t)loop->index + 1) % srv->nloops;
+	turn = srv->turn;
+	pthread_mutex_unlock(&srv->cmu);
+	/* At the cap: nobody accepts; the kernel backlog holds the rest. */
+	if (n == (size_t)srv->cfg.max_connections)
+		log_warn("%zu connections: not accepting more for now", n);
+	http_loop_accept_update(loop);
+	if (turn != (size_t)loop->index)
+		event_active(srv->loops[turn].ctl_ev, 0, 0);
 	return ssl;
 }
 
