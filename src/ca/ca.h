@@ -32,6 +32,9 @@ struct oc_ca_config {
 	const char *aia_url;         /* caIssuers URI put in issued certificates, may be NULL */
 	const char *cdp_url;         /* CRL distribution point URI, may be NULL */
 	int validity_days;           /* CA certificate validity, default 3650 */
+	int sign_threads;            /* oc_ca_serve: threads deciding and signing a batch's
+	                                orders, the CA thread included; 0 = one per CPU,
+	                                1 = all on the CA thread */
 };
 
 struct oc_ca;
@@ -81,7 +84,10 @@ int oc_ca_process_cert_status(struct oc_ca *ca, const char *serial_hex,
 
 /*
  * The CA process main loop: open, then answer frames on fd until EOF
- * (returns OC_OK) or a broken stream (returns the error).
+ * (returns OC_OK) or a broken stream (returns the error). The orders of a
+ * batch are decided and signed on cfg->sign_threads threads (each with its
+ * own directory and store connections, the key shared read-only); the store
+ * writes stay on the CA thread and commit once before any answer is sent.
  */
 int oc_ca_serve(const struct oc_ca_config *cfg, int fd) OC_WUR;
 

@@ -22,6 +22,7 @@
 #define CA_SERIAL_BYTES     16
 #define CA_SERIAL_ATTEMPTS  8
 #define CA_BATCH_MAX        64        /* orders per store transaction */
+#define CA_POOL_MAX         64        /* signing threads, the CA thread included */
 
 struct oc_ca {
 	char *name;                   /* CA entry name in the directory (= CN) */
@@ -76,6 +77,35 @@ int ca_build_cert(struct oc_ca *ca, const struct ca_issue_input *in, X509_NAME *
     GENERAL_NAMES *san, X509 **out) OC_WUR;
 
 /* ca_order.c */
+/*
+ * An ISSUE order in three steps (oc_ca_process_order runs them in a row;
+ * oc_ca_serve runs the middle one of a batch's orders on its pool):
+ * ca_job_begin records the RequestID (store write, CA thread; OC_OK with a
+ * job whenever memory allows, a store failure is kept in the job);
+ * ca_job_work decides, builds and signs without writing to the store, with
+ * the handles of the oc_ca it is given (any thread, one job per thread at a
+ * time, o must outlive the job); ca_job_end writes the decision and fills res
+ * (CA thread, returns like oc_ca_process_order).
+ */
+struct ca_job;
+int ca_job_begin(struct oc_ca *ca, const struct oc_ca_order *o, struct ca_job **jp) OC_WUR;
+void ca_job_work(struct oc_ca *ca, struct ca_job *j);
+int ca_job_end(struct oc_ca *ca, struct ca_job *j, struct oc_ca_result *res) OC_WUR;
+void ca_job_free(struct ca_job *j);                   /* NULL-safe */
+
+/* ca_pool.c: the threads that run ca_job_work for a batch */
+struct ca_pool;
+/*
+ * Start nthreads - 1 threads (0 = one per CPU, capped at CA_POOL_MAX), each
+ * with its own directory and store connections opened from cfg and the key
+ * and certificates of ca shared read-only. *pp stays NULL for one thread.
+ */
+int ca_pool_start(const struct oc_ca_config *cfg, struct oc_ca *ca, int nthreads,
+    struct ca_pool **pp) OC_WUR;
+/* Run ca_job_work on every job (the caller works too, with ca); returns when all are done. */
+void ca_pool_run(struct ca_pool *p, struct oc_ca *ca, struct ca_job **jobs, size_t n);
+void ca_pool_stop(struct ca_pool *p);                 /* NULL-safe, joins the threads */
+
 void ca_audit(struct oc_ca *ca, const char *event, uint32_t request_id,
     const char *requester, const char *template_name, const char *detail);
 

@@ -368,110 +368,158 @@ name_text(X509_NAME *n)
 
 static int
 cmc_for(struct oc_ca *ca, X509 *issued, int status, uint32_t body_part_id, const char *text,
-    struct oc_ca_result *res)
+    uint8_t **cmc, size_t *cmc_len)
 {
 	return pkix_cmc_response(ca->cert, ca->key, issued, ca->chain, status,
-	    body_part_id ? body_part_id : 1, text, &res->cmc, &res->cmc_len);
+	    body_part_id ? body_part_id : 1, text, cmc, cmc_len);
 }
 
-/* Sign with a fresh serial until the store takes it, durably. */
-static int
-issue(struct oc_ca *ca, uint32_t id, struct order_state *s, X509_NAME *subject,
-    GENERAL_NAMES *san, struct oc_ca_result *res)
+/*
+ * An ISSUE order between its three steps: ca_job_begin (RequestID row, CA
+ * thread), ca_job_work (decide, build and sign, no store write: any thread,
+ * with that thread's own directory and store handles), ca_job_end (store
+ * writes and the answer, CA thread).
+ */
+struct ca_job {
+	const struct oc_ca_order *o;
+	uint32_t id;
+	int r;                          /* < 0 failure, 0 go on, 1 denied */
+	struct order_state s;
+	X509_NAME *subject;
+	GENERAL_NAMES *san;
+	char *subj;                     /* subject text for the store */
+	/* the signed certificate (issue) */
+	X509 *x;
+	uint8_t *der;
+	size_t der_len;
+	char *hex;
+	time_t not_before, not_after;
+	/* the CMC response (issue or pend); cmc_r its outcome */
+	uint8_t *cmc;
+	size_t cmc_len;
+	int cmc_r;
+};
+
+static void
+job_drop_cert(struct ca_job *j)
 {
-	struct ca_issue_input in = { s->tmpl, &s->requester, &s->ri };
+	X509_free(j->x);
+	j->x = NULL;
+	OPENSSL_free(j->der);
+	j->der = NULL;
+	j->der_len = 0;
+	free(j->hex);
+	j->hex = NULL;
+	free(j->cmc);
+	j->cmc = NULL;
+	j->cmc_len = 0;
+}
+
+/* Build and sign the certificate with a fresh serial, then its CMC response. */
+static int
+sign_cert(struct oc_ca *ca, struct ca_job *j)
+{
+	struct ca_issue_input in = { j->s.tmpl, &j->s.requester, &j->s.ri };
+	struct tm tb, ta;
+	int r, len;
+
+	job_drop_cert(j);
+	if ((r = ca_build_cert(ca, &in, j->subject, j->san, &j->x)) != OC_OK ||
+	    (r = ca_serial_hex(X509_get0_serialNumber(j->x), &j->hex)) != OC_OK)
+		return r;
+	if ((len = i2d_X509(j->x, &j->der)) <= 0 || (size_t)len > OC_CERT_DER_MAX)
+		return len <= 0 ? OC_ERR_CRYPTO : OC_ERR_LIMIT;
+	j->der_len = (size_t)len;
+	if (ASN1_TIME_to_tm(X509_get0_notBefore(j->x), &tb) != 1 ||
+	    ASN1_TIME_to_tm(X509_get0_notAfter(j->x), &ta) != 1)
+		return OC_ERR_CRYPTO;
+	j->not_before = timegm(&tb);
+	j->not_after = timegm(&ta);
+	j->cmc_r = cmc_for(ca, j->x, 0, j->s.ri.body_part_id, "Issued", &j->cmc, &j->cmc_len);
+	return OC_OK;
+}
+
+/* Store the signed certificate; a serial already used is drawn and signed again. */
+static int
+issue(struct oc_ca *ca, struct ca_job *j, struct oc_ca_result *res)
+{
+	struct order_state *s = &j->s;
 	struct oc_store_cert sc;
-	X509 *x = NULL;
-	uint8_t *der = NULL;
-	char *hex = NULL, *subj = NULL;
-	int r = OC_ERR_STORE, len;
-	const ASN1_TIME *nb, *na;
+	uint32_t id = j->id;
+	int r = OC_ERR_STORE;
 
 	memset(&sc, 0, sizeof(sc));
-	if ((subj = name_text(subject)) == NULL)
-		return OC_ERR_NOMEM;
 	for (int attempt = 0; attempt < CA_SERIAL_ATTEMPTS; attempt++) {
-		X509_free(x);
-		x = NULL;
-		OPENSSL_free(der);
-		der = NULL;
-		free(hex);
-		hex = NULL;
-		if ((r = ca_build_cert(ca, &in, subject, san, &x)) != OC_OK ||
-		    (r = ca_serial_hex(X509_get0_serialNumber(x), &hex)) != OC_OK)
-			goto out;
-		if ((len = i2d_X509(x, &der)) <= 0 || (size_t)len > OC_CERT_DER_MAX) {
-			r = len <= 0 ? OC_ERR_CRYPTO : OC_ERR_LIMIT;
-			goto out;
-		}
-		nb = X509_get0_notBefore(x);
-		na = X509_get0_notAfter(x);
-		struct tm tb, ta;
-		if (ASN1_TIME_to_tm(nb, &tb) != 1 || ASN1_TIME_to_tm(na, &ta) != 1) {
-			r = OC_ERR_CRYPTO;
-			goto out;
-		}
-		sc.serial_hex = hex;
+		if (attempt > 0 && (r = sign_cert(ca, j)) != OC_OK)
+			return r;
+		sc.serial_hex = j->hex;
 		sc.request_id = id;
 		sc.requester = s->requester.name;
 		sc.template_name = s->tmpl->cn;
-		sc.subject = subj;
-		sc.not_before = timegm(&tb);
-		sc.not_after = timegm(&ta);
-		sc.der = der;
-		sc.der_len = (size_t)len;
+		sc.subject = j->subj;
+		sc.not_before = j->not_before;
+		sc.not_after = j->not_after;
+		sc.der = j->der;
+		sc.der_len = j->der_len;
 		r = oc_store_cert_issue(ca->store, id, &sc, "Issued");
 		if (r != OC_ERR_EXISTS)
 			break;
-		log_warn("serial %s already used; drawing another", hex);
+		log_warn("serial %s already used; drawing another", j->hex);
 	}
 	if (r != OC_OK)
-		goto out;
+		return r;
 	/* recorded (durable once the batch commits: ca_serve.c sends nothing before) */
 	res->disposition = OC_DISP_ISSUED;
 	res->hresult = OC_HR_S_OK;
-	if ((res->message = strdup("Issued")) == NULL ||
-	    (res->cert = malloc((size_t)len)) == NULL) {
-		r = OC_ERR_NOMEM;
-		goto out;
+	if ((res->message = strdup("Issued")) == NULL)
+		return OC_ERR_NOMEM;
+	if ((res->cert = malloc(j->der_len)) == NULL)
+		return OC_ERR_NOMEM;
+	memcpy(res->cert, j->der, j->der_len);
+	res->cert_len = j->der_len;
+	if (j->cmc_r != OC_OK) {
+		error_fr(j->cmc_r, "CMC response for request %u", id);
+	} else {
+		res->cmc = j->cmc;
+		res->cmc_len = j->cmc_len;
+		j->cmc = NULL;
+		j->cmc_len = 0;
 	}
-	memcpy(res->cert, der, (size_t)len);
-	res->cert_len = (size_t)len;
-	if ((r = cmc_for(ca, x, 0, s->ri.body_part_id, "Issued", res)) != OC_OK)
-		error_fr(r, "CMC response for request %u", id);
-	log_info("request %u: issued %s serial %s to %s", id, s->tmpl->cn, hex,
+	log_info("request %u: issued %s serial %s to %s", id, s->tmpl->cn, j->hex,
 	    s->requester.name ? s->requester.name : "-");
 	{
 		char detail[160];
-		snprintf(detail, sizeof(detail), "serial=%s subject=%.100s%s", hex, subj,
+		snprintf(detail, sizeof(detail), "serial=%s subject=%.100s%s", j->hex, j->subj,
 		    s->renewal ? " renewal" : "");
 		ca_audit(ca, "issue", id, s->requester.name, s->tmpl->cn, detail);
 	}
-out:
-	free(subj);
-	free(hex);
-	OPENSSL_free(der);
-	X509_free(x);
-	return r;
+	return OC_OK;
 }
 
 static int
-pend(struct oc_ca *ca, uint32_t id, struct order_state *s, struct oc_ca_result *res)
+pend(struct oc_ca *ca, struct ca_job *j, struct oc_ca_result *res)
 {
 	static const char msg[] = "Taken Under Submission";
+	struct order_state *s = &j->s;
 	int r;
 
-	if ((r = oc_store_request_resolve(ca->store, id, OC_REQ_STATUS_PENDING, 0, msg)) != OC_OK)
+	if ((r = oc_store_request_resolve(ca->store, j->id, OC_REQ_STATUS_PENDING, 0, msg)) != OC_OK)
 		return r;
 	res->disposition = OC_DISP_UNDER_SUBMISSION;
 	res->hresult = OC_HR_S_OK;
 	if ((res->message = strdup(msg)) == NULL)
 		return OC_ERR_NOMEM;
-	if ((r = cmc_for(ca, NULL, 3, s->ri.body_part_id, msg, res)) != OC_OK)
-		error_fr(r, "CMC response for request %u", id);
-	log_info("request %u: %s for %s pending approval", id, s->tmpl->cn,
+	if (j->cmc_r != OC_OK) {
+		error_fr(j->cmc_r, "CMC response for request %u", j->id);
+	} else {
+		res->cmc = j->cmc;
+		res->cmc_len = j->cmc_len;
+		j->cmc = NULL;
+		j->cmc_len = 0;
+	}
+	log_info("request %u: %s for %s pending approval", j->id, s->tmpl->cn,
 	    s->requester.name ? s->requester.name : "-");
-	ca_audit(ca, "pending", id, s->requester.name, s->tmpl->cn, msg);
+	ca_audit(ca, "pending", j->id, s->requester.name, s->tmpl->cn, msg);
 	return OC_OK;
 }
 
@@ -538,49 +586,76 @@ decide(struct oc_ca *ca, const struct oc_ca_order *o, struct order_state *s)
 }
 
 int
-oc_ca_process_order(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_result *res)
+ca_job_begin(struct oc_ca *ca, const struct oc_ca_order *o, struct ca_job **jp)
 {
-	struct order_state s;
-	struct ca_issue_input in;
-	X509_NAME *subject = NULL;
-	GENERAL_NAMES *san = NULL;
-	const char *requester;
-	uint32_t id = 0;
-	int r;
+	struct ca_job *j;
 
-	memset(&s, 0, sizeof(s));
-	memset(res, 0, sizeof(*res));
+	*jp = NULL;
 	if (ca == NULL || o == NULL)
 		return OC_ERR_INVALID;
-	requester = o->requester.name ? o->requester.name : "";
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return OC_ERR_NOMEM;
+	j->o = o;
+	j->cmc_r = OC_ERR_INVALID;
 	/* every order gets a RequestID, even the ones denied below */
-	if ((r = oc_store_request_new(ca->store, requester, o->template_hint, o->request,
-	    o->request_len, &id)) != OC_OK) {
-		error_fr(r, "recording the request");
-		goto fail;
+	if ((j->r = oc_store_request_new(ca->store, o->requester.name ? o->requester.name : "",
+	    o->template_hint, o->request, o->request_len, &j->id)) != OC_OK)
+		error_fr(j->r, "recording the request");
+	*jp = j;
+	return OC_OK;
+}
+
+void
+ca_job_work(struct oc_ca *ca, struct ca_job *j)
+{
+	struct ca_issue_input in;
+	int r;
+
+	if (j == NULL || j->r != OC_OK)
+		return;
+	if ((r = decide(ca, j->o, &j->s)) == 0) {
+		in = (struct ca_issue_input){ j->s.tmpl, &j->s.requester, &j->s.ri };
+		r = ca_build_names(&in, &j->subject, &j->san, &j->s.d);
 	}
+	if (r == 0 && (j->s.tmpl->enrollment_flags & OC_CT_ENROLL_PEND_ALL_REQUESTS))
+		j->cmc_r = cmc_for(ca, NULL, 3, j->s.ri.body_part_id, "Taken Under Submission",
+		    &j->cmc, &j->cmc_len);
+	else if (r == 0 && ((j->subj = name_text(j->subject)) == NULL))
+		r = OC_ERR_NOMEM;
+	else if (r == 0)
+		r = sign_cert(ca, j);
+	j->r = r;
+}
+
+int
+ca_job_end(struct oc_ca *ca, struct ca_job *j, struct oc_ca_result *res)
+{
+	const char *requester;
+	uint32_t id;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (ca == NULL || j == NULL)
+		return OC_ERR_INVALID;
+	id = j->id;
+	requester = j->o->requester.name ? j->o->requester.name : "";
 	res->request_id = id;
-	if ((r = decide(ca, o, &s)) < 0)
+	if ((r = j->r) < 0)
 		goto fail;
-	if (s.tmpl != NULL && oc_store_request_set_template(ca->store, id, s.tmpl->cn) != OC_OK)
+	if (j->s.tmpl != NULL && oc_store_request_set_template(ca->store, id,
+	    j->s.tmpl->cn) != OC_OK)
 		log_error("request %u: template not recorded", id);
-	if (r == 0) {
-		in = (struct ca_issue_input){ s.tmpl, &s.requester, &s.ri };
-		if ((r = ca_build_names(&in, &subject, &san, &s.d)) < 0)
-			goto fail;
-	}
 	if (r == 1) {
-		if ((r = deny(ca, id, requester, &s, res)) != OC_OK)
+		if ((r = deny(ca, id, requester, &j->s, res)) != OC_OK)
 			goto fail;
-		goto out;
+		return OC_OK;
 	}
-	if (s.tmpl->enrollment_flags & OC_CT_ENROLL_PEND_ALL_REQUESTS)
-		r = pend(ca, id, &s, res);
+	if (j->s.tmpl->enrollment_flags & OC_CT_ENROLL_PEND_ALL_REQUESTS)
+		r = pend(ca, j, res);
 	else
-		r = issue(ca, id, &s, subject, san, res);
-	if (r != OC_OK)
-		goto fail;
-	goto out;
+		r = issue(ca, j, res);
+	if (r == OC_OK)
+		return OC_OK;
 fail:
 	oc_ca_result_clear(res);
 	res->request_id = id;
@@ -590,9 +665,39 @@ fail:
 	if (id != 0 && oc_store_request_resolve(ca->store, id, OC_REQ_STATUS_FAILED,
 	    OC_HR_NTE_FAIL, "internal error") != OC_OK)
 		log_error("could not mark request %u failed", id);
-out:
-	X509_NAME_free(subject);
-	GENERAL_NAMES_free(san);
-	state_clear(&s);
+	return r;
+}
+
+void
+ca_job_free(struct ca_job *j)
+{
+	if (j == NULL)
+		return;
+	job_drop_cert(j);
+	X509_NAME_free(j->subject);
+	GENERAL_NAMES_free(j->san);
+	free(j->subj);
+	state_clear(&j->s);
+	free(j);
+}
+
+int
+oc_ca_process_order(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_result *res)
+{
+	struct ca_job *j = NULL;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (ca == NULL || o == NULL)
+		return OC_ERR_INVALID;
+	if ((r = ca_job_begin(ca, o, &j)) != OC_OK) {
+		res->disposition = OC_DISP_ERROR;
+		res->hresult = OC_HR_NTE_FAIL;
+		res->message = strdup("The CA could not process the request (internal error)");
+		return r;
+	}
+	ca_job_work(ca, j);
+	r = ca_job_end(ca, j, res);
+	ca_job_free(j);
 	return r;
 }

@@ -1,8 +1,9 @@
 /*
  * The CA process: open its store, directory and key, then answer frames from
- * the front end until the socket closes. Single-threaded, in batches: every
- * order already waiting (up to CA_BATCH_MAX) is decided, the batch's store
- * writes commit in one transaction, then the answers go out (group commit).
+ * the front end until the socket closes, in batches: every order already
+ * waiting (up to CA_BATCH_MAX) is decided and signed on a small pool of
+ * threads (ca_pool.c), the batch's store writes are made on the CA thread and
+ * commit in one transaction, then the answers go out (group commit).
  */
 #include "ca/ca_local.h"
 
@@ -179,7 +180,21 @@ struct ca_slot {
 	uint32_t out_type;            /* the answer's frame type */
 	uint32_t request_id;          /* ISSUE: the RequestID the answer names */
 	struct ocbuf in, out;
+	/* ISSUE: the decoded order and its job (decided and signed on the pool) */
+	int decoded;
+	struct oc_ca_order o;
+	struct ca_job *job;
 };
+
+static void
+slot_clear(struct ca_slot *slot)
+{
+	ca_job_free(slot->job);
+	slot->job = NULL;
+	oc_ca_order_clear(&slot->o);
+	memset(&slot->o, 0, sizeof(slot->o));
+	slot->decoded = 0;
+}
 
 /* A CERT_STATUS question in, a STATUS_RESULT out (a bad question: status ERROR). */
 static int
@@ -220,6 +235,20 @@ dispatch(struct oc_ca *ca, struct ca_slot *slot)
 		r = result_text(&res, OC_DISP_INCOMPLETE, OC_HR_S_OK, "");
 		break;
 	case OC_CA_MSG_ISSUE:
+		if (!slot->decoded) {
+			r = result_text(&res, OC_DISP_ERROR, OC_HR_E_INVALIDARG,
+			    "Malformed order from the front end");
+			break;
+		}
+		if (slot->job != NULL)
+			r = ca_job_end(ca, slot->job, &res);
+		else
+			r = oc_ca_process_order(ca, &slot->o, &res);
+		if (r != OC_OK)
+			error_fr(r, "order failed");
+		slot->request_id = res.request_id;
+		r = res.message ? OC_OK : OC_ERR_NOMEM;
+		break;
 	case OC_CA_MSG_QUERY:
 		if ((r = oc_ca_order_decode(&slot->in, &o)) != OC_OK) {
 			error_fr(r, "malformed order");
@@ -227,11 +256,7 @@ dispatch(struct oc_ca *ca, struct ca_slot *slot)
 			    "Malformed order from the front end");
 			break;
 		}
-		if (type == OC_CA_MSG_ISSUE)
-			r = oc_ca_process_order(ca, &o, &res);
-		else
-			r = oc_ca_process_query(ca, &o, &res);
-		if (r != OC_OK)
+		if ((r = oc_ca_process_query(ca, &o, &res)) != OC_OK)
 			error_fr(r, "order failed");
 		slot->request_id = res.request_id;
 		/* the result says OC_DISP_ERROR; the loop goes on */
@@ -280,20 +305,53 @@ take_back(struct ca_slot *slot)
  * its order. Without a transaction (BEGIN failed) each write commits on its
  * own, as before. Returns an error only for a broken stream or memory.
  */
+/*
+ * The ISSUE orders of a batch: RequestID rows first (CA thread), then decided,
+ * built and signed on the pool; dispatch writes their decisions in order.
+ */
+static void
+prepare_issues(struct oc_ca *ca, struct ca_pool *pool, struct ca_slot *slots, size_t n)
+{
+	struct ca_job *jobs[CA_BATCH_MAX];
+	size_t nj = 0;
+	int r;
+
+	for (size_t i = 0; i < n && i < CA_BATCH_MAX; i++) {
+		struct ca_slot *slot = &slots[i];
+		if (slot->type != OC_CA_MSG_ISSUE)
+			continue;
+		if ((r = oc_ca_order_decode(&slot->in, &slot->o)) != OC_OK) {
+			error_fr(r, "malformed order");
+			continue;
+		}
+		slot->decoded = 1;
+		/* without a job (no memory) dispatch decides the order on its own */
+		if (ca_job_begin(ca, &slot->o, &slot->job) == OC_OK)
+			jobs[nj++] = slot->job;
+	}
+	ca_pool_run(pool, ca, jobs, nj);
+}
+
 static int
-serve_batch(struct oc_ca *ca, int fd, struct ca_slot *slots, size_t n)
+serve_batch(struct oc_ca *ca, struct ca_pool *pool, int fd, struct ca_slot *slots, size_t n)
 {
 	int r = OC_OK, batched;
 
 	batched = oc_store_batch_begin(ca->store) == OC_OK;
 	if (!batched)
 		log_error("store transaction not started; committing order by order");
-	for (size_t i = 0; i < n; i++)
-		if ((r = dispatch(ca, &slots[i])) != OC_OK) {
+	prepare_issues(ca, pool, slots, n);
+	for (size_t i = 0; i < n; i++) {
+		r = dispatch(ca, &slots[i]);
+		slot_clear(&slots[i]);
+		if (r != OC_OK) {
 			error_fr(r, "answering a frame");
+			for (size_t k = i + 1; k < n; k++)
+				slot_clear(&slots[k]);
 			oc_store_batch_rollback(ca->store);
 			return r;
 		}
+	}
 	if (batched && (r = oc_store_batch_commit(ca->store)) != OC_OK) {
 		error_fr(r, "committing a batch of %zu orders", n);
 		for (size_t i = 0; i < n; i++)
@@ -325,6 +383,7 @@ int
 oc_ca_serve(const struct oc_ca_config *cfg, int fd)
 {
 	struct oc_ca *ca = NULL;
+	struct ca_pool *pool = NULL;
 	struct ca_slot *slots = NULL;
 	size_t n;
 	int r, end = 0;
@@ -339,6 +398,8 @@ oc_ca_serve(const struct oc_ca_config *cfg, int fd)
 		error_fr(r, "CA not started");
 		goto out;
 	}
+	if ((r = ca_pool_start(cfg, ca, cfg->sign_threads, &pool)) != OC_OK)
+		error_fr(r, "signing threads not started; the CA thread signs alone");
 	log_info("CA \"%s\" ready", ca->name);
 	while (!end) {
 		/* wait for one frame, then take every frame already there */
@@ -356,7 +417,7 @@ oc_ca_serve(const struct oc_ca_config *cfg, int fd)
 			n++;
 		}
 		if (n > 0) {
-			int rb = serve_batch(ca, fd, slots, n);
+			int rb = serve_batch(ca, pool, fd, slots, n);
 			if (rb != OC_OK) {
 				r = rb;
 				break;
@@ -364,6 +425,7 @@ oc_ca_serve(const struct oc_ca_config *cfg, int fd)
 		}
 	}
 out:
+	ca_pool_stop(pool);
 	for (size_t i = 0; i < CA_BATCH_MAX; i++) {
 		ocbuf_free(&slots[i].in);
 		ocbuf_free(&slots[i].out);
