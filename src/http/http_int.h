@@ -95,6 +95,7 @@ struct http_loop {
 	int stopping;
 	int accepting;                  /* listeners enabled in this loop */
 	size_t inflight;                /* jobs accepted, reply not yet complete */
+	size_t nconns;                  /* its connections (atomic: read by tests) */
 	pthread_t thread;
 	int started;
 	pthread_mutex_t dmu;

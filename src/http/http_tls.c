@@ -175,6 +175,7 @@ http_conn_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
 	if (c == NULL)
 		return;
 	srv = c->loop->srv;
+	__atomic_sub_fetch(&c->loop->nconns, 1, __ATOMIC_RELAXED);
 	if (c->job != NULL)
 		c->job->conn = NULL;
 	pthread_mutex_lock(&srv->cmu);
@@ -213,6 +214,7 @@ http_tls_conn_new(struct http_binding *b)
 		return NULL;
 	}
 	/* Counted now, dropped again by http_conn_ex_free; the turn moves on. */
+	__atomic_add_fetch(&loop->nconns, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&srv->cmu);
 	n = ++srv->nconns;
 	srv->turn = ((size_t)loop->index + 1) % srv->nloops;
