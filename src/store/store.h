@@ -34,6 +34,9 @@ struct oc_store_request {
 	size_t request_der_len;
 	time_t submitted, resolved;
 	char *serial_hex;           /* certificate serial when issued */
+	int approved;               /* PENDING and approved by an administrator (the CA
+	                               issues it when the requester retrieves it) */
+	char *actor;                /* the administrator who approved or denied, or NULL */
 };
 
 struct oc_store_cert {
@@ -149,6 +152,75 @@ int oc_store_audit(struct oc_store *s, const char *event, const char *actor,
 
 /* Check the database (PRAGMA integrity_check + our own invariants). */
 int oc_store_check(struct oc_store *s) OC_WUR;
+
+/*
+ * Lifecycle (store_lifecycle.c). An administrator's decision on a request
+ * still PENDING: approve marks it approved (it stays PENDING until the CA
+ * issues it), deny makes it DENIED with CERTSRV_E_ADMIN_DENIED_REQUEST and
+ * the reason as its disposition. actor names the administrator (never
+ * NULL). Unknown RequestID: OC_ERR_NOT_FOUND; a request no longer pending
+ * (or already approved, for approve): OC_ERR_EXISTS. The change and its
+ * audit line commit together.
+ */
+int oc_store_request_approve(struct oc_store *s, uint32_t request_id, const char *actor) OC_WUR;
+int oc_store_request_deny(struct oc_store *s, uint32_t request_id, const char *actor,
+    const char *reason) OC_WUR;
+
+/* Listings with filters (NULL / 0 members: no filter), newest first. */
+struct oc_store_request_filter {
+	int status;                 /* enum oc_req_status, 0 = any */
+	const char *requester, *template_name;
+};
+int oc_store_request_find(struct oc_store *s, const struct oc_store_request_filter *f,
+    size_t limit, oc_store_request_cb cb, void *arg) OC_WUR;
+struct oc_store_cert_filter {
+	const char *requester, *template_name;  /* exact (template: any case) */
+	time_t expires_before;                  /* not_after < this */
+	int revoked;                            /* 1 revoked only, -1 unrevoked only, 0 any */
+};
+int oc_store_cert_find(struct oc_store *s, const struct oc_store_cert_filter *f,
+    size_t limit, oc_store_cert_cb cb, void *arg) OC_WUR;
+
+/*
+ * CRLs (store_crl.c). Complete and delta CRLs share one CRL number
+ * sequence (RFC 5280 5.2.3): oc_store_crl_record takes the number max+1
+ * and records what was published (the newest OC_STORE_CRLS_KEPT kept).
+ */
+#define OC_STORE_CRLS_KEPT 32
+struct oc_store_crl_info {
+	uint64_t number;
+	int delta;                  /* 0 complete, 1 delta */
+	uint64_t base;              /* delta: the number of its base CRL */
+	time_t this_update, next_update;
+	size_t entries;
+};
+/* Next CRL number (not reserved: the CA process alone records CRLs). */
+int oc_store_crl_next_number(struct oc_store *s, uint64_t *number) OC_WUR;
+/* Record a CRL; info->number must be the next number (else OC_ERR_EXISTS). */
+int oc_store_crl_record(struct oc_store *s, const struct oc_store_crl_info *info,
+    const uint8_t *der, size_t der_len) OC_WUR;
+/* The newest complete (delta 0) or delta (1) CRL; OC_ERR_NOT_FOUND if none. */
+int oc_store_crl_last(struct oc_store *s, int delta, struct oc_store_crl_info *info) OC_WUR;
+/*
+ * CRL entries: every revoked certificate (since = 0) or those revoked at or
+ * after since, and (removed != NULL, since > 0) those taken off hold at or
+ * after since (reason OC_CRL_REMOVE_FROM_CRL, revoked_at = when released).
+ * Ordered by serial.
+ */
+struct oc_store_crl_entry {
+	const char *serial_hex;
+	int reason;
+	time_t revoked_at;
+};
+typedef int (*oc_store_crl_entry_cb)(const struct oc_store_crl_entry *e, void *arg);
+int oc_store_crl_entries(struct oc_store *s, time_t since, int with_removed,
+    oc_store_crl_entry_cb cb, void *arg) OC_WUR;
+/*
+ * On-demand publication: the admin CLI (no CA key) raises a flag, the CA
+ * process takes it (reads and clears it atomically) and publishes.
+ */
+int oc_store_crl_request(struct oc_store *s, const char *actor) OC_WUR;
+int oc_store_crl_take_request(struct oc_store *s, int *requested) OC_WUR;
 
 void oc_store_request_clear(struct oc_store_request *r);
 void oc_store_cert_clear(struct oc_store_cert *c);

@@ -23,7 +23,7 @@ struct oc_store {
 };
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 int store_sql(struct oc_store *s, const char *sql) OC_WUR;
 /*
@@ -35,5 +35,8 @@ int store_prepare(struct oc_store *s, const char *sql, sqlite3_stmt **st) OC_WUR
 void store_release(struct oc_store *s, sqlite3_stmt *st);
 /* Create or upgrade the schema to STORE_SCHEMA_VERSION in one transaction. */
 int store_schema_migrate(struct oc_store *s) OC_WUR;
+
+/* bind a text or NULL (store_lifecycle.c, store_crl.c) */
+int store_bind_text(sqlite3_stmt *st, int i, const char *v) OC_WUR;
 
 #endif

@@ -9,7 +9,7 @@
 #include "common/log.h"
 
 #define REQ_COLUMNS "request_id, requester, template, status, hresult, disposition, " \
-	"request_der, submitted, resolved, serial"
+	"request_der, submitted, resolved, serial, approved, actor"
 #define CERT_COLUMNS "serial, request_id, requester, template, subject, not_before, " \
 	"not_after, der, revoked, reason, revoked_at"
 
@@ -23,6 +23,7 @@ oc_store_request_clear(struct oc_store_request *r)
 	free(r->disposition);
 	free(r->request_der);
 	free(r->serial_hex);
+	free(r->actor);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -83,12 +84,14 @@ row_request(sqlite3_stmt *st, struct oc_store_request *q)
 	q->hresult = (uint32_t)sqlite3_column_int64(st, 4);
 	q->submitted = (time_t)sqlite3_column_int64(st, 7);
 	q->resolved = (time_t)sqlite3_column_int64(st, 8);
+	q->approved = sqlite3_column_int(st, 10);
 	if ((r = col_text(st, 1, &q->requester)) != OC_OK ||
 	    (r = col_text(st, 2, &q->template_name)) != OC_OK ||
 	    (r = col_text(st, 5, &q->disposition)) != OC_OK ||
 	    (r = col_blob(st, 6, &q->request_der, &q->request_der_len,
 	    OC_REQUEST_DER_MAX)) != OC_OK ||
-	    (r = col_text(st, 9, &q->serial_hex)) != OC_OK) {
+	    (r = col_text(st, 9, &q->serial_hex)) != OC_OK ||
+	    (r = col_text(st, 11, &q->actor)) != OC_OK) {
 		oc_store_request_clear(q);
 		return r;
 	}
@@ -231,6 +234,84 @@ oc_store_cert_list(struct oc_store *s, size_t limit, oc_store_cert_cb cb, void *
 	    "ORDER BY rowid DESC LIMIT ?", &st)) != OC_OK)
 		return r;
 	if (sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1) != SQLITE_OK) {
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = row_cert(st, &c)) != OC_OK)
+			goto out;
+		cb(&c, arg);
+		oc_store_cert_clear(&c);
+	}
+	r = rc == SQLITE_DONE ? OC_OK : OC_ERR_STORE;
+out:
+	store_release(s, st);
+	return r;
+}
+
+/* Filters as fixed SQL (one cached statement): a NULL parameter matches any row. */
+int
+oc_store_request_find(struct oc_store *s, const struct oc_store_request_filter *f,
+    size_t limit, oc_store_request_cb cb, void *arg)
+{
+	static const struct oc_store_request_filter none;
+	sqlite3_stmt *st = NULL;
+	struct oc_store_request q;
+	int r, rc;
+
+	if (s == NULL || cb == NULL)
+		return OC_ERR_INVALID;
+	if (f == NULL)
+		f = &none;
+	if ((r = store_prepare(s, "SELECT " REQ_COLUMNS " FROM requests "
+	    "WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR requester = ?2) AND "
+	    "(?3 IS NULL OR template = ?3 COLLATE NOCASE) "
+	    "ORDER BY submitted DESC, rowid DESC LIMIT ?4", &st)) != OC_OK)
+		return r;
+	if ((f->status ? sqlite3_bind_int(st, 1, f->status) : sqlite3_bind_null(st, 1)) !=
+	    SQLITE_OK || store_bind_text(st, 2, f->requester) != OC_OK ||
+	    store_bind_text(st, 3, f->template_name) != OC_OK ||
+	    sqlite3_bind_int64(st, 4, limit ? (sqlite3_int64)limit : -1) != SQLITE_OK) {
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((r = row_request(st, &q)) != OC_OK)
+			goto out;
+		cb(&q, arg);
+		oc_store_request_clear(&q);
+	}
+	r = rc == SQLITE_DONE ? OC_OK : OC_ERR_STORE;
+out:
+	store_release(s, st);
+	return r;
+}
+
+int
+oc_store_cert_find(struct oc_store *s, const struct oc_store_cert_filter *f, size_t limit,
+    oc_store_cert_cb cb, void *arg)
+{
+	static const struct oc_store_cert_filter none;
+	sqlite3_stmt *st = NULL;
+	struct oc_store_cert c;
+	int r, rc;
+
+	if (s == NULL || cb == NULL)
+		return OC_ERR_INVALID;
+	if (f == NULL)
+		f = &none;
+	if ((r = store_prepare(s, "SELECT " CERT_COLUMNS " FROM certificates "
+	    "WHERE (?1 IS NULL OR requester = ?1) AND (?2 IS NULL OR template = ?2 COLLATE NOCASE) "
+	    "AND (?3 IS NULL OR not_after < ?3) AND (?4 IS NULL OR revoked = ?4) "
+	    "ORDER BY rowid DESC LIMIT ?5", &st)) != OC_OK)
+		return r;
+	if (store_bind_text(st, 1, f->requester) != OC_OK ||
+	    store_bind_text(st, 2, f->template_name) != OC_OK ||
+	    (f->expires_before ? sqlite3_bind_int64(st, 3, (sqlite3_int64)f->expires_before) :
+	    sqlite3_bind_null(st, 3)) != SQLITE_OK ||
+	    (f->revoked ? sqlite3_bind_int(st, 4, f->revoked > 0) : sqlite3_bind_null(st, 4)) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, limit ? (sqlite3_int64)limit : -1) != SQLITE_OK) {
 		r = OC_ERR_STORE;
 		goto out;
 	}

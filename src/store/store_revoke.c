@@ -162,8 +162,8 @@ write_status(struct oc_store *s, const char *serial, int reason, time_t when)
 
 	if ((r = store_prepare(s, reason >= 0 ?
 	    "UPDATE certificates SET revoked = 1, reason = ?, revoked_at = ? WHERE serial = ?" :
-	    "UPDATE certificates SET revoked = 0, reason = NULL, revoked_at = NULL "
-	    "WHERE serial = ?", &st)) != OC_OK)
+	    "UPDATE certificates SET revoked = 0, reason = NULL, revoked_at = NULL, "
+	    "unrevoked_at = strftime('%s', 'now') WHERE serial = ?", &st)) != OC_OK)
 		return r;
 	if (reason >= 0 ? (sqlite3_bind_int(st, 1, reason) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)when) != SQLITE_OK ||

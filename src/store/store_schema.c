@@ -46,6 +46,23 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  event TEXT NOT NULL,"
 	"  actor TEXT,"
 	"  detail TEXT);",
+	/* 1 -> 2: approval by an administrator, release from hold, CRLs */
+	"ALTER TABLE requests ADD COLUMN approved INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE requests ADD COLUMN actor TEXT;"
+	"CREATE INDEX requests_status ON requests (status);"
+	"ALTER TABLE certificates ADD COLUMN unrevoked_at INTEGER;"
+	"CREATE INDEX certificates_revoked ON certificates (revoked);"
+	"CREATE TABLE crls ("
+	"  number INTEGER PRIMARY KEY CHECK (number >= 1),"
+	"  delta INTEGER NOT NULL CHECK (delta IN (0, 1)),"
+	"  base INTEGER,"
+	"  this_update INTEGER NOT NULL,"
+	"  next_update INTEGER NOT NULL,"
+	"  entries INTEGER NOT NULL,"
+	"  der BLOB NOT NULL);"
+	"CREATE TABLE ca_state ("
+	"  name TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL);",
 };
 
 static int
