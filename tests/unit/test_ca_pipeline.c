@@ -186,7 +186,7 @@ check_mine(struct worker *w, const struct oc_ca_result *res)
 	assert_true(w->nissued < MAX_ISSUED);
 	w->serial[w->nissued] = strdup(hex);
 	w->request_id[w->nissued] = res->request_id;
-	w->nissued++;
+	__atomic_store_n(&w->nissued, w->nissued + 1, __ATOMIC_RELAXED);  /* read by the main thread */
 	OPENSSL_free(hex);
 	BN_free(bn);
 	X509_free(x);
