@@ -1,5 +1,6 @@
-/* Command line of opences: `opences enroll|renew|policy ...`, --help. */
+/* Command line of opences: `opences enroll|renew|policy|autoenroll ...`, --help. */
 #include "client/client.h"
+#include "client/autoenroll.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@ enum {
 	OPT_POLICY_URL = 256, OPT_AUTH, OPT_USER, OPT_PASSWORD_FILE, OPT_TEMPLATE,
 	OPT_CA_FILE, OPT_SUBJECT, OPT_DNS, OPT_KEY_OUT, OPT_CERT_OUT, OPT_TIMEOUT,
 	OPT_CONNECT_TIMEOUT, OPT_JSON, OPT_TLS_CERT, OPT_TLS_KEY, OPT_CERT, OPT_KEY,
-	OPT_NEW_KEY,
+	OPT_NEW_KEY, OPT_STORE, OPT_ONCE, OPT_DAEMON, OPT_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -36,6 +37,10 @@ static const struct option long_opts[] = {
 	{ "timeout",         required_argument, NULL, OPT_TIMEOUT },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "json",            no_argument,       NULL, OPT_JSON },
+	{ "store",           required_argument, NULL, OPT_STORE },
+	{ "once",            no_argument,       NULL, OPT_ONCE },
+	{ "daemon",          no_argument,       NULL, OPT_DAEMON },
+	{ "interval",        required_argument, NULL, OPT_INTERVAL },
 	{ "verbose",         no_argument,       NULL, 'v' },
 	{ "help",            no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -120,6 +125,26 @@ client_usage(enum client_cmd cmd, FILE *fp)
 		    "Exit status: 0 issued, 1 error, 2 denied, 3 the certificate's template is not\n"
 		    "offered, 4 pending (RequestID printed), 5 no service reachable.\n", common);
 		break;
+	case CLIENT_CMD_AUTOENROLL:
+		fprintf(fp,
+		    "usage: opences autoenroll --policy-url URL [--policy-url URL2 ...] --auth METHOD\n"
+		    "           [credentials] --ca-file CA.pem --store DIR [--once | --daemon]\n"
+		    "           [--interval SECONDS] [-v]\n\n"
+		    "Keep a valid certificate for every template the policy marks for\n"
+		    "autoenrollment (autoEnroll permission and the AUTO_ENROLLMENT flag) in DIR:\n"
+		    "enroll when missing or expired, renew with a signed renewal once the\n"
+		    "template's renewal period is reached, replace certificates of superseded\n"
+		    "templates (the old files are kept with a .superseded suffix), retry failures\n"
+		    "with exponential back-off. DIR holds TEMPLATE.key (mode 0600), TEMPLATE.pem\n"
+		    "and state.json.\n\n"
+		    "%s"
+		    "  --store DIR             the local store (created with mode 0700)\n"
+		    "  --once                  one pass, then exit (default; for a timer)\n"
+		    "  --daemon                pass after pass until SIGTERM or SIGINT\n"
+		    "  --interval SECONDS      longest wait between passes (default 28800)\n\n"
+		    "Exit status (--once): 0 all good, 1 error, 2 some request denied,\n"
+		    "5 no service reachable. --daemon exits 0 on SIGTERM.\n", common);
+		break;
 	case CLIENT_CMD_POLICY:
 		fprintf(fp,
 		    "usage: opences policy --policy-url URL [--policy-url URL2 ...] --auth password\n"
@@ -134,7 +159,8 @@ client_usage(enum client_cmd cmd, FILE *fp)
 		    "Commands:\n"
 		    "  enroll    request a certificate (MS-XCEP policy, then MS-WSTEP enrollment)\n"
 		    "  renew     renew a certificate with a request signed by its current key\n"
-		    "  policy    show the templates and enrollment services offered to the caller\n\n"
+		    "  policy    show the templates and enrollment services offered to the caller\n"
+		    "  autoenroll  keep the certificates of autoenrollment templates in a store\n\n"
 		    "Run `opences COMMAND --help` for the options of a command.\n");
 		break;
 	}
@@ -158,11 +184,12 @@ client_opts_clear(struct client_opts *o)
 	free(o->cert_out);
 	free(o->cert);
 	free(o->key);
+	free(o->store);
 	memset(o, 0, sizeof(*o));
 }
 
 static int
-parse_seconds(const char *s, long *v)
+parse_long(const char *s, long lo, long hi, long *v)
 {
 	char *end = NULL;
 	long x;
@@ -170,10 +197,16 @@ parse_seconds(const char *s, long *v)
 	if (*s < '0' || *s > '9')
 		return OC_ERR_INVALID;
 	x = strtol(s, &end, 10);
-	if (*end != '\0' || x < 1 || x > 3600)
+	if (*end != '\0' || x < lo || x > hi)
 		return OC_ERR_INVALID;
 	*v = x;
 	return OC_OK;
+}
+
+static int
+parse_seconds(const char *s, long *v)
+{
+	return parse_long(s, 1, 3600, v);
 }
 
 /* Set a single-valued string option; repeating it is a usage error. */
@@ -258,6 +291,18 @@ validate(struct client_opts *o)
 			X509_NAME_free(nm);
 		}
 	}
+	if (o->cmd == CLIENT_CMD_AUTOENROLL) {
+		if ((r = need(o->store, "store")) != OC_OK)
+			return r;
+		if (o->once && o->daemon) {
+			fprintf(stderr, "opences: --once and --daemon exclude each other\n");
+			return OC_ERR_INVALID;
+		}
+		if (!o->daemon)
+			o->once = 1;
+		if (o->interval == 0)
+			o->interval = CLIENT_AE_INTERVAL_DEFAULT;
+	}
 	if (o->timeout == 0)
 		o->timeout = OC_CLIENT_TIMEOUT_DEFAULT;
 	if (o->connect_timeout == 0)
@@ -271,6 +316,7 @@ cmd_name(enum client_cmd cmd)
 	switch (cmd) {
 	case CLIENT_CMD_ENROLL: return "enroll";
 	case CLIENT_CMD_RENEW:  return "renew";
+	case CLIENT_CMD_AUTOENROLL: return "autoenroll";
 	default:                return "policy";
 	}
 }
@@ -326,6 +372,8 @@ client_opts_parse(int argc, char **argv, struct client_opts *o)
 		o->cmd = CLIENT_CMD_POLICY;
 	else if (strcmp(argv[1], "renew") == 0)
 		o->cmd = CLIENT_CMD_RENEW;
+	else if (strcmp(argv[1], "autoenroll") == 0)
+		o->cmd = CLIENT_CMD_AUTOENROLL;
 	else {
 		fprintf(stderr, "opences: unknown command '%s'\n", argv[1]);
 		client_usage(CLIENT_CMD_NONE, stderr);
@@ -431,6 +479,24 @@ client_opts_parse(int argc, char **argv, struct client_opts *o)
 			if (o->cmd != CLIENT_CMD_POLICY)
 				goto not_here;
 			o->json = 1;
+			break;
+		case OPT_STORE:
+			if (o->cmd != CLIENT_CMD_AUTOENROLL)
+				goto not_here;
+			r = set_once(&o->store, optarg, "store");
+			break;
+		case OPT_ONCE:
+		case OPT_DAEMON:
+			if (o->cmd != CLIENT_CMD_AUTOENROLL)
+				goto not_here;
+			*(c == OPT_ONCE ? &o->once : &o->daemon) = 1;
+			break;
+		case OPT_INTERVAL:
+			if (o->cmd != CLIENT_CMD_AUTOENROLL)
+				goto not_here;
+			if ((r = parse_long(optarg, 1, CLIENT_AE_INTERVAL_MAX, &o->interval)) != OC_OK)
+				fprintf(stderr, "opences: bad --interval (1..%d)\n",
+				    CLIENT_AE_INTERVAL_MAX);
 			break;
 		case 'v':
 			o->verbose = 1;

@@ -46,6 +46,7 @@
 
 enum client_cmd {
 	CLIENT_CMD_NONE = 0, CLIENT_CMD_ENROLL, CLIENT_CMD_POLICY, CLIENT_CMD_RENEW,
+	CLIENT_CMD_AUTOENROLL,
 };
 
 struct client_opts {
@@ -70,6 +71,9 @@ struct client_opts {
 	long connect_timeout;        /* seconds */
 	int verbose;
 	int json;
+	char *store;                 /* autoenroll: the local store directory */
+	int once, daemon;            /* autoenroll: one pass (default) / loop */
+	long interval;               /* autoenroll --daemon: seconds between passes */
 };
 
 /*
@@ -155,6 +159,8 @@ struct client_template {
 	int32_t *ca_refs;
 	size_t nca_refs;
 	uint64_t validity_seconds;
+	uint64_t renewal_seconds;    /* certificateValidity/renewalPeriodSeconds */
+	struct oc_strlist superseded; /* supersededPolicies: template commonNames */
 	/* resolved through oIDs (borrowed pointers into policy->oids, may be NULL) */
 	const char *oid;             /* the template OID (group 9) */
 	const char *display_name;    /* its defaultName */
@@ -388,6 +394,11 @@ int client_flow_submit(struct client_flow *f, const struct client_template *t,
     const struct client_endpoint *eps, size_t neps);
 
 int client_run_enroll(const struct client_opts *o);   /* returns CLIENT_EXIT_* */
+/*
+ * After client_flow_policy: enroll for f->o->template_name as `opences enroll`
+ * does (key, PKCS#10, submit, store in f->o->key_out / cert_out). CLIENT_EXIT_*.
+ */
+int client_flow_enroll(struct client_flow *f, struct client_rng *rng);
 int client_run_policy(const struct client_opts *o);   /* returns CLIENT_EXIT_* */
 
 /* ------------------------------------------------------------------ */
@@ -428,5 +439,12 @@ int client_load_cert(const char *path, X509 **x) OC_WUR;
 int client_load_key(const char *path, EVP_PKEY **k) OC_WUR;
 
 int client_run_renew(const struct client_opts *o);    /* returns CLIENT_EXIT_* */
+/*
+ * After client_flow_policy: a signed renewal of cert (key cur) as `opences
+ * renew` does, stored in f->o->key_out / cert_out (f->o->cert names the
+ * certificate in messages; f->o->new_key as --new-key). CLIENT_EXIT_*.
+ */
+int client_flow_renew(struct client_flow *f, struct client_rng *rng, X509 *cert,
+    EVP_PKEY *cur);
 
 #endif

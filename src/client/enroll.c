@@ -437,6 +437,12 @@ out:
 }
 
 int
+client_flow_enroll(struct client_flow *f, struct client_rng *rng)
+{
+	return enroll_template(f, rng);
+}
+
+int
 client_run_enroll(const struct client_opts *o)
 {
 	struct client_flow f;

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include "client/client.h"
+#include "client/autoenroll.h"
 #include "common/log.h"
 
 int main(int argc, char **argv);
@@ -34,6 +35,9 @@ main(int argc, char **argv)
 		break;
 	case CLIENT_CMD_RENEW:
 		ex = client_run_renew(&o);
+		break;
+	case CLIENT_CMD_AUTOENROLL:
+		ex = client_run_autoenroll(&o);
 		break;
 	default:
 		ex = client_run_policy(&o);

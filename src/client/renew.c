@@ -428,6 +428,12 @@ out:
 }
 
 int
+client_flow_renew(struct client_flow *f, struct client_rng *rng, X509 *cert, EVP_PKEY *cur)
+{
+	return renew_template(f, rng, cert, cur);
+}
+
+int
 client_run_renew(const struct client_opts *o)
 {
 	struct client_flow f;

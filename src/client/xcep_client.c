@@ -179,6 +179,7 @@ template_clear(struct client_template *t)
 {
 	free(t->cn);
 	free(t->ca_refs);
+	oc_strlist_free(&t->superseded);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -250,6 +251,34 @@ parse_key_attrs(xmlNodePtr pka, struct client_template *t)
 	return OC_OK;
 }
 
+/* supersededPolicies: nil or absent = supersedes nothing; commonName+ */
+static int
+parse_superseded(xmlNodePtr sp, struct client_template *t)
+{
+	xmlNodePtr c;
+	char *cn = NULL;
+	int r;
+
+	if (sp == NULL || oc_xml_is_nil(sp))
+		return OC_OK;
+	for (c = oc_xml_next_element(sp->children); c != NULL;
+	    c = oc_xml_next_element(c->next)) {
+		if (!oc_xml_is(c, OC_NS_XCEP, "commonName"))
+			continue;
+		if (t->superseded.n >= OC_LIST_MAX)
+			return OC_ERR_LIMIT;
+		if ((r = client_node_str(c, OC_TEMPLATE_NAME_MAX, &cn)) != OC_OK)
+			return r == OC_ERR_NOT_FOUND ? OC_ERR_PARSE : r;
+		if (cn[0] != '\0' && !oc_strlist_contains_ci(&t->superseded, cn))
+			r = oc_strlist_add(&t->superseded, cn);
+		free(cn);
+		cn = NULL;
+		if (r != OC_OK)
+			return r;
+	}
+	return OC_OK;
+}
+
 static int
 parse_attributes(xmlNodePtr attrs, struct client_template *t)
 {
@@ -265,8 +294,13 @@ parse_attributes(xmlNodePtr attrs, struct client_template *t)
 	    &t->schema)))
 		return r;
 	if ((n = oc_xml_child(attrs, OC_NS_XCEP, "certificateValidity")) != NULL &&
-	    !opt_ok(r = client_node_u64(oc_xml_child(n, OC_NS_XCEP, "validityPeriodSeconds"),
-	    &t->validity_seconds)))
+	    (!opt_ok(r = client_node_u64(oc_xml_child(n, OC_NS_XCEP, "validityPeriodSeconds"),
+	    &t->validity_seconds)) ||
+	    !opt_ok(r = client_node_u64(oc_xml_child(n, OC_NS_XCEP, "renewalPeriodSeconds"),
+	    &t->renewal_seconds))))
+		return r;
+	if ((r = parse_superseded(oc_xml_child(attrs, OC_NS_XCEP, "supersededPolicies"),
+	    t)) != OC_OK)
 		return r;
 	if ((n = oc_xml_child(attrs, OC_NS_XCEP, "permission")) != NULL) {
 		if (!opt_ok(r = client_node_bool(oc_xml_child(n, OC_NS_XCEP, "enroll"),
