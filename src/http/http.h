@@ -89,8 +89,9 @@ struct oc_http_config {
 };
 
 int oc_http_server_new(const struct oc_http_config *cfg, struct oc_http_server **srvp) OC_WUR;
-/* Run the event loop until SIGTERM/SIGINT or oc_http_server_stop(); then drain
- * in-flight requests (graceful shutdown) and return. */
+/* Run the event loops (loop 0 on the caller's thread, which also takes
+ * SIGTERM/SIGINT) until a signal or oc_http_server_stop(); then every loop
+ * drains its in-flight requests (graceful shutdown) and this returns. */
 int oc_http_server_run(struct oc_http_server *srv) OC_WUR;
 void oc_http_server_stop(struct oc_http_server *srv);     /* thread-safe */
 void oc_http_server_free(struct oc_http_server *srv);     /* NULL-safe */
