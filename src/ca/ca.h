@@ -35,6 +35,13 @@ struct oc_ca_config {
 	int sign_threads;            /* oc_ca_serve: threads deciding and signing a batch's
 	                                orders, the CA thread included; 0 = one per CPU,
 	                                1 = all on the CA thread */
+	/* revocation publication (ca_crl.c); all optional */
+	const char *publish_dir;     /* where <name>.crl, <name>-delta.crl, <name>.crt and
+	                                <name>.pem are written; NULL = no CRLs */
+	int crl_period_hours;        /* complete CRL every N hours, 0 = 24 */
+	int delta_crl_period_hours;  /* delta CRL every N hours, 0 = 1, < 0 = none */
+	int crl_overlap_hours;       /* nextUpdate = thisUpdate + period + overlap, 0 = 1 */
+	const char *delta_cdp_url;   /* freshestCRL URI put in complete CRLs, may be NULL */
 };
 
 struct oc_ca;
@@ -81,6 +88,21 @@ int oc_ca_process_query(struct oc_ca *ca, const struct oc_ca_order *o,
  */
 int oc_ca_process_cert_status(struct oc_ca *ca, const char *serial_hex,
     struct oc_ca_cert_status *st) OC_WUR;
+
+/*
+ * The base name of the CA's published files: the CA name with every byte
+ * outside [A-Za-z0-9._-] made '-' ("OpenCES Demo CA" -> "OpenCES-Demo-CA").
+ */
+int oc_ca_publish_name(const char *ca_name, char *out, size_t outlen) OC_WUR;
+
+/*
+ * Sign and publish now (ca_crl.c): a complete CRL when full, a delta CRL
+ * (against the newest complete one) when delta; the numbers and what was
+ * published go to the store, the files (DER) are replaced atomically in
+ * cfg->publish_dir together with the CA certificate (DER and PEM).
+ */
+int oc_ca_publish_crl(struct oc_ca *ca, const struct oc_ca_config *cfg, int full,
+    int delta) OC_WUR;
 
 /*
  * The CA process main loop: open, then answer frames on fd until EOF

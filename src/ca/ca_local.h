@@ -106,6 +106,25 @@ int ca_pool_start(const struct oc_ca_config *cfg, struct oc_ca *ca, int nthreads
 void ca_pool_run(struct ca_pool *p, struct oc_ca *ca, struct ca_job **jobs, size_t n);
 void ca_pool_stop(struct ca_pool *p);                 /* NULL-safe, joins the threads */
 
+/* ca_crl.c: scheduled and requested CRLs in the CA process */
+struct ca_crl;
+int ca_crl_start(struct oc_ca *ca, const struct oc_ca_config *cfg, struct ca_crl **cp) OC_WUR;
+void ca_crl_stop(struct ca_crl *c);                   /* NULL-safe */
+/*
+ * Wait until fd is readable (or hung up); meanwhile, once a second, publish
+ * the CRLs that are due or that the admin CLI asked for. c may be NULL.
+ */
+void ca_crl_wait(struct ca_crl *c, struct oc_ca *ca, int fd);
+
+/* ca_approve.c: an approved request, issued when its requester retrieves it */
+int ca_issue_approved(struct oc_ca *ca, const struct oc_ca_order *query,
+    const struct oc_store_request *q, struct oc_ca_result *res) OC_WUR;
+/* A template whose requests wait for an administrator (PEND_ALL_REQUESTS or RA signatures). */
+int ca_template_pends(const struct oc_template *t);
+/* ca_order.c: a job for a request already recorded (approved): decided again, never pended */
+int ca_job_begin_approved(struct oc_ca *ca, const struct oc_ca_order *o, uint32_t request_id,
+    struct ca_job **jp) OC_WUR;
+
 void ca_audit(struct oc_ca *ca, const char *event, uint32_t request_id,
     const char *requester, const char *template_name, const char *detail);
 

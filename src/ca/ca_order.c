@@ -398,7 +398,15 @@ struct ca_job {
 	uint8_t *cmc;
 	size_t cmc_len;
 	int cmc_r;
+	int approved;                   /* approved by an administrator: issue, never pend */
 };
+
+/* Manager approval (PEND_ALL_REQUESTS) or RA signatures: wait for an administrator. */
+static int
+job_pends(const struct ca_job *j)
+{
+	return !j->approved && ca_template_pends(j->s.tmpl);
+}
 
 static void
 job_drop_cert(struct ca_job *j)
@@ -605,6 +613,25 @@ ca_job_begin(struct oc_ca *ca, const struct oc_ca_order *o, struct ca_job **jp)
 	return OC_OK;
 }
 
+int
+ca_job_begin_approved(struct oc_ca *ca, const struct oc_ca_order *o, uint32_t request_id,
+    struct ca_job **jp)
+{
+	struct ca_job *j;
+
+	*jp = NULL;
+	if (ca == NULL || o == NULL || request_id == 0)
+		return OC_ERR_INVALID;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return OC_ERR_NOMEM;
+	j->o = o;
+	j->cmc_r = OC_ERR_INVALID;
+	j->id = request_id;
+	j->approved = 1;
+	*jp = j;
+	return OC_OK;
+}
+
 void
 ca_job_work(struct oc_ca *ca, struct ca_job *j)
 {
@@ -617,7 +644,7 @@ ca_job_work(struct oc_ca *ca, struct ca_job *j)
 		in = (struct ca_issue_input){ j->s.tmpl, &j->s.requester, &j->s.ri };
 		r = ca_build_names(&in, &j->subject, &j->san, &j->s.d);
 	}
-	if (r == 0 && (j->s.tmpl->enrollment_flags & OC_CT_ENROLL_PEND_ALL_REQUESTS))
+	if (r == 0 && job_pends(j))
 		j->cmc_r = cmc_for(ca, NULL, 3, j->s.ri.body_part_id, "Taken Under Submission",
 		    &j->cmc, &j->cmc_len);
 	else if (r == 0 && ((j->subj = name_text(j->subject)) == NULL))
@@ -650,7 +677,7 @@ ca_job_end(struct oc_ca *ca, struct ca_job *j, struct oc_ca_result *res)
 			goto fail;
 		return OC_OK;
 	}
-	if (j->s.tmpl->enrollment_flags & OC_CT_ENROLL_PEND_ALL_REQUESTS)
+	if (job_pends(j))
 		r = pend(ca, j, res);
 	else
 		r = issue(ca, j, res);

@@ -144,6 +144,11 @@ oc_ca_process_query(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_
 		    "Issued", &res->cmc, &res->cmc_len);
 		break;
 	case OC_REQ_STATUS_PENDING:
+		if (q.approved) {
+			/* approved by an administrator: decided again, issued now */
+			r = ca_issue_approved(ca, o, &q, res);
+			break;
+		}
 		if ((r = result_text(res, OC_DISP_UNDER_SUBMISSION, OC_HR_S_OK,
 		    "Taken Under Submission")) != OC_OK)
 			goto out;
@@ -384,6 +389,7 @@ oc_ca_serve(const struct oc_ca_config *cfg, int fd)
 {
 	struct oc_ca *ca = NULL;
 	struct ca_pool *pool = NULL;
+	struct ca_crl *crl = NULL;
 	struct ca_slot *slots = NULL;
 	size_t n;
 	int r, end = 0;
@@ -400,10 +406,13 @@ oc_ca_serve(const struct oc_ca_config *cfg, int fd)
 	}
 	if ((r = ca_pool_start(cfg, ca, cfg->sign_threads, &pool)) != OC_OK)
 		error_fr(r, "signing threads not started; the CA thread signs alone");
+	if ((r = ca_crl_start(ca, cfg, &crl)) != OC_OK)
+		goto out;
 	log_info("CA \"%s\" ready", ca->name);
 	while (!end) {
 		/* wait for one frame, then take every frame already there */
 		n = 0;
+		ca_crl_wait(crl, ca, fd);   /* scheduled and requested CRLs meanwhile */
 		while (n < CA_BATCH_MAX && (n == 0 || frame_ready(fd))) {
 			r = oc_frame_recv_tagged(fd, &slots[n].type, &slots[n].tag, &slots[n].in);
 			if (r != OC_OK) {
@@ -425,6 +434,7 @@ oc_ca_serve(const struct oc_ca_config *cfg, int fd)
 		}
 	}
 out:
+	ca_crl_stop(crl);
 	ca_pool_stop(pool);
 	for (size_t i = 0; i < CA_BATCH_MAX; i++) {
 		ocbuf_free(&slots[i].in);

@@ -5,6 +5,7 @@
  * wiped after use.
  */
 #include "daemon/admin.h"
+#include "daemon/admin_int.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -90,12 +91,20 @@ oc_admin_usage(FILE *f)
 "  group add-member GROUP MEMBER | remove-member GROUP MEMBER   (MEMBER: account or group)\n"
 "  grant TEMPLATE PRINCIPAL [enroll|autoenroll|all]    (default: enroll)\n"
 "  revoke TEMPLATE PRINCIPAL [enroll|autoenroll|all]   (default: all)\n"
-"  request list [--limit N] [--json]\n"
-"  cert list [--limit N] [--json]\n"
+"  request list [--status pending|issued|denied|failed] [--requester NAME]\n"
+"               [--template NAME] [--limit N] [--json]\n"
+"  request show ID [--json]\n"
+"  request approve ID                   the CA issues it when the requester retrieves it\n"
+"  request deny ID [--reason TEXT]      the requester gets CERTSRV_E_ADMIN_DENIED_REQUEST\n"
+"  cert list [--template NAME] [--requester NAME] [--expires-before DATE]\n"
+"            [--limit N] [--json]       DATE: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ\n"
 "  cert show SERIAL [--json]            SERIAL: hex, any case, ':' allowed\n"
 "  cert revoke SERIAL [--reason R]      R: RFC 5280 name or number (default\n"
 "                                       unspecified); certificateHold can be undone\n"
 "  cert unrevoke SERIAL                 only a certificate on hold\n"
+"  crl status [--json]                  the newest complete and delta CRLs\n"
+"  crl publish [--delta]                the CA publishes within a second (complete and\n"
+"                                       delta, or a delta only)\n"
 "\n"
 "A password file holds the password on its first line (a final newline is ignored).\n"
 "New accounts join \"Domain Users\" (users) or \"Domain Computers\" (computers).\n"
@@ -1002,8 +1011,11 @@ oc_admin_run(const char *dir_path, const char *store_path, int argc, char **argv
 		x = cmd_group(&c, argc - 1, argv + 1);
 	else if (strcmp(obj, "grant") == 0 || strcmp(obj, "revoke") == 0)
 		x = cmd_rights(&c, obj[0] == 'g', argc - 1, argv + 1);
-	else if (strcmp(obj, "request") == 0 || strcmp(obj, "cert") == 0)
-		x = cmd_store(&c, obj[0] == 'c', argc - 1, argv + 1);
+	else if (strcmp(obj, "request") == 0 || strcmp(obj, "crl") == 0 ||
+	    (strcmp(obj, "cert") == 0 && argc > 1 && strcmp(argv[1], "list") == 0))
+		x = oc_admin_lifecycle(store_path, obj, argc - 1, argv + 1, out, err);
+	else if (strcmp(obj, "cert") == 0)
+		x = cmd_store(&c, 1, argc - 1, argv + 1);
 	else
 		x = usage_err(&c, "unknown object '%s'", obj);
 	oc_dir_close(c.dir);

@@ -34,6 +34,9 @@ oc_config_clear(struct oc_config *c)
 	free(c->ca_key_type);
 	free(c->aia_url);
 	free(c->cdp_url);
+	free(c->publish_listen);
+	free(c->publish_dir);
+	free(c->delta_cdp_url);
 	free(c->store_path);
 	free(c->dir_path);
 	free(c->policy_id);
@@ -164,6 +167,8 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 			return set_str(&c->kerberos_realm, v);
 		if (!strcmp(k, "client_ca"))
 			return set_path(c, &c->client_ca, v);
+		if (!strcmp(k, "publish_listen"))
+			return set_str(&c->publish_listen, v);
 		if (!strcmp(k, "channel_binding")) {
 			if (!strcasecmp(v, "off"))
 				c->channel_binding = OC_GSS_CB_OFF;
@@ -197,6 +202,22 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 			return set_str(&c->aia_url, v);
 		if (!strcmp(k, "cdp_url"))
 			return set_str(&c->cdp_url, v);
+		if (!strcmp(k, "delta_cdp_url"))
+			return set_str(&c->delta_cdp_url, v);
+		if (!strcmp(k, "publish_dir"))
+			return set_path(c, &c->publish_dir, v);
+		if (!strcmp(k, "crl_period_hours") || !strcmp(k, "crl_overlap_hours")) {
+			if (parse_u32(v, &u) != OC_OK || u == 0 || u > 24 * 366)
+				return OC_ERR_CONFIG;
+			*(k[4] == 'p' ? &c->crl_period_hours : &c->crl_overlap_hours) = u;
+			return OC_OK;
+		}
+		if (!strcmp(k, "delta_crl_period_hours")) {
+			if (parse_u32(v, &u) != OC_OK || u > 24 * 366)
+				return OC_ERR_CONFIG;
+			c->delta_crl_period_hours = u + 1;   /* + 1: set (0 = none) */
+			return OC_OK;
+		}
 	} else if (!strcmp(sec, "store")) {
 		if (!strcmp(k, "path"))
 			return set_path(c, &c->store_path, v);
@@ -332,6 +353,22 @@ oc_config_load(const char *path, struct oc_config *c)
 		goto out;
 	if (c->next_update_hours == 0)
 		c->next_update_hours = 8;
+	if (c->crl_period_hours == 0)
+		c->crl_period_hours = 24;
+	if (c->crl_overlap_hours == 0)
+		c->crl_overlap_hours = 1;
+	c->delta_crl_period_hours = c->delta_crl_period_hours == 0 ? 1 :
+	    c->delta_crl_period_hours - 1;
+	if (c->publish_dir == NULL && (r = set_path(c, &c->publish_dir, "pub")) != OC_OK)
+		goto out;
+	if (c->delta_cdp_url == NULL && c->cdp_url != NULL && strlen(c->cdp_url) > 4 &&
+	    strcmp(c->cdp_url + strlen(c->cdp_url) - 4, ".crl") == 0) {
+		if ((c->delta_cdp_url = malloc(strlen(c->cdp_url) + 7)) == NULL) {
+			r = OC_ERR_NOMEM;
+			goto out;
+		}
+		sprintf(c->delta_cdp_url, "%.*s-delta.crl", (int)strlen(c->cdp_url) - 4, c->cdp_url);
+	}
 	if (c->listen.n == 0 || c->tls_cert == NULL || c->tls_key == NULL || c->ca_key == NULL ||
 	    c->ca_cert == NULL || c->store_path == NULL || c->dir_path == NULL ||
 	    c->policy_id == NULL || c->public_url == NULL || c->nendpoints == 0) {

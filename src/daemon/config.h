@@ -12,12 +12,20 @@
  *                                        also map to accounts by name)
  *                 channel_binding = off | when_present | required
  *                                        (default when_present)
+ *                 publish_listen = 127.0.0.1:8080  (plain HTTP, GET only: the
+ *                                        files of [ca] publish_dir)
  *                 client_ca = FILE       (trust anchors for client certificates;
  *                                         when set every listener asks for an
  *                                         optional client certificate)
  *   [ca]          name = OpenCES Demo CA
  *                 key = FILE, cert = FILE, key_type = RSA2048 | P256
  *                 aia_url = URL, cdp_url = URL
+ *                 publish_dir = DIR       (CRLs and the CA certificate; default
+ *                                        pub next to this file)
+ *                 crl_period_hours = 24, delta_crl_period_hours = 1 (0 = none),
+ *                 crl_overlap_hours = 1  (nextUpdate = period + overlap)
+ *                 delta_cdp_url = URL    (freshestCRL; default: cdp_url with
+ *                                        .crl made -delta.crl)
  *   [store]       path = FILE           (SQLite request/certificate store)
  *   [directory]   path = FILE           (embedded directory)
  *   [policy]      id = {GUID}, friendly_name = TEXT, next_update_hours = 8
@@ -66,6 +74,8 @@ struct oc_config {
 	int channel_binding;        /* enum oc_gss_cb_mode (src/auth/gss.h) */
 	char *client_ca;
 	char *ca_name, *ca_key, *ca_cert, *ca_key_type, *aia_url, *cdp_url;
+	char *publish_listen, *publish_dir, *delta_cdp_url;
+	uint32_t crl_period_hours, delta_crl_period_hours, crl_overlap_hours;
 	char *store_path;
 	char *dir_path;
 	char *policy_id, *friendly_name;

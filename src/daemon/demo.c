@@ -19,6 +19,7 @@
 
 #include <openssl/rand.h>
 
+#include "ca/ca.h"
 #include "common/log.h"
 #include "directory/directory.h"
 #include "front/front.h"
@@ -86,14 +87,36 @@ split_listen(const char *listen, char *host, size_t hn, const char **port)
 
 static int
 write_config(const char *dir, const char *conf, const char *listen, const char *policy_id,
-    const char *keytab, const char *spn)
+    const char *keytab, const char *spn, const char *publish_listen)
 {
-	char host[256], buf[8192], krb[4096] = "";
+	char host[256], buf[8192], krb[4096] = "", pub[1024] = "", name[160], plisten[300];
+	char urls[1024] = "";
 	const char *port;
 	int n, r;
 
 	if ((r = split_listen(listen, host, sizeof(host), &port)) != OC_OK)
 		return r;
+	/* CRLs and the CA certificate over plain HTTP: on the listen port + 1 by default */
+	if (publish_listen == NULL) {
+		long p = strtol(port, NULL, 10);
+		if (p <= 0 || p >= 65535)
+			return OC_ERR_CONFIG;
+		snprintf(plisten, sizeof(plisten), "%s:%ld", host, p + 1);
+	} else if (strlen(publish_listen) >= sizeof(plisten) || strchr(publish_listen, '\n'))
+		return OC_ERR_CONFIG;
+	else
+		snprintf(plisten, sizeof(plisten), "%s", publish_listen);
+	if (strcmp(plisten, "none") != 0) {
+		if ((r = oc_ca_publish_name("OpenCES Demo CA", name, sizeof(name))) != OC_OK)
+			return r;
+		n = snprintf(pub, sizeof(pub), "publish_listen = %s\n", plisten);
+		if (n < 0 || (size_t)n >= sizeof(pub))
+			return OC_ERR_LIMIT;
+		n = snprintf(urls, sizeof(urls), "cdp_url = http://%s/%s.crl\n"
+		    "aia_url = http://%s/%s.crt\n", plisten, name, plisten, name);
+		if (n < 0 || (size_t)n >= sizeof(urls))
+			return OC_ERR_LIMIT;
+	}
 	if (keytab != NULL) {
 		if (strchr(keytab, '\n') != NULL || (spn != NULL && strchr(spn, '\n') != NULL))
 			return OC_ERR_CONFIG;
@@ -111,12 +134,14 @@ write_config(const char *dir, const char *conf, const char *listen, const char *
 	    "tls_key = server.key\n"
 	    "audit_log = audit.log\n"
 	    "client_ca = ca.pem\n"
-	    "%s"
+	    "%s%s"
 	    "\n[ca]\n"
 	    "name = OpenCES Demo CA\n"
 	    "key = ca.key\n"
 	    "cert = ca.pem\n"
 	    "key_type = RSA2048\n"
+	    "%s"
+	    "publish_dir = pub\n"
 	    "\n[store]\npath = ca.db\n"
 	    "\n[directory]\npath = directory.db\n"
 	    "\n[policy]\nid = %s\nfriendly_name = OpenCES demo policy\nnext_update_hours = 8\n"
@@ -125,7 +150,7 @@ write_config(const char *dir, const char *conf, const char *listen, const char *
 	    "\n[endpoint]\nservice = cep\nauth = certificate\n"
 	    "\n[endpoint]\nservice = ces\nauth = certificate\npriority = 2\n"
 	    "%s",
-	    listen, host, port, krb, policy_id,
+	    listen, host, port, pub, krb, urls, policy_id,
 	    keytab ? "\n[endpoint]\nservice = cep\nauth = kerberos\n"
 	    "\n[endpoint]\nservice = ces\nauth = kerberos\npriority = 3\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(buf))
@@ -187,7 +212,9 @@ static void
 demo_usage(void)
 {
 	fprintf(stderr, "usage: opencesd demo --dir DIR --listen ADDRESS:PORT "
-	    "[--keytab FILE [--spn HTTP/host]]\n");
+	    "[--keytab FILE [--spn HTTP/host]]\n"
+	    "       [--publish-listen ADDRESS:PORT | none]   (CRLs and the CA certificate over\n"
+	    "       plain HTTP; default: the listen port + 1)\n");
 }
 
 int
@@ -198,10 +225,12 @@ oc_daemon_demo(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "keytab", required_argument, NULL, 'k' },
 		{ "spn", required_argument, NULL, 's' },
+		{ "publish-listen", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *keytab = NULL, *spn = NULL;
+	const char *publish_listen = NULL;
 	char *keytab_abs = NULL;
 	char conf[4096], policy_id[64], *cep_path = NULL;
 	struct oc_config cfg;
@@ -209,12 +238,13 @@ oc_daemon_demo(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof(cfg));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:l:k:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:l:k:s:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'l': listen = optarg; break;
 		case 'k': keytab = optarg; break;
 		case 's': spn = optarg; break;
+		case 'p': publish_listen = optarg; break;
 		default: demo_usage(); return 1;
 		}
 	}
@@ -235,7 +265,7 @@ oc_daemon_demo(int argc, char **argv)
 		log_error("keytab %s: %s", keytab, strerror(errno));
 		return 1;
 	}
-	r = write_config(dir, conf, listen, policy_id, keytab_abs, spn);
+	r = write_config(dir, conf, listen, policy_id, keytab_abs, spn, publish_listen);
 	free(keytab_abs);
 	if (r != OC_OK ||
 	    (r = oc_config_load(conf, &cfg)) != OC_OK) {

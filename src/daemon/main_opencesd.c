@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/ssl.h>
 
@@ -20,7 +21,7 @@ usage(void)
 	    "       opencesd serve --config FILE\n"
 	    "       opencesd init --config FILE\n"
 	    "       opencesd (--dir DIR | --config FILE) OBJECT VERB [ARGS]\n"
-	    "         OBJECT: template, account, group, grant, revoke, request, cert\n"
+	    "         OBJECT: template, account, group, grant, revoke, request, cert, crl\n"
 	    "       opencesd --version\n");
 }
 
@@ -42,7 +43,7 @@ with_config(const char *path, int serve)
 int
 main(int argc, char **argv)
 {
-	char dbuf[4096], sbuf[4096];
+	char dbuf[4096], sbuf[4096], cbuf[4096];
 	struct oc_config cfg;
 	int r;
 
@@ -67,11 +68,20 @@ main(int argc, char **argv)
 	if (!strcmp(argv[1], "--dir") && argc >= 4) {
 		snprintf(dbuf, sizeof(dbuf), "%s/directory.db", argv[2]);
 		snprintf(sbuf, sizeof(sbuf), "%s/ca.db", argv[2]);
+		/* the server's audit log, when DIR holds its configuration */
+		snprintf(cbuf, sizeof(cbuf), "%s/opencesd.conf", argv[2]);
+		if (access(cbuf, R_OK) == 0 && oc_config_load(cbuf, &cfg) == OC_OK) {
+			if (cfg.audit_log)
+				(void)oc_audit_open(cfg.audit_log);
+			oc_config_clear(&cfg);
+		}
 		return oc_admin_main(dbuf, sbuf, argc - 3, argv + 3);
 	}
 	if (!strcmp(argv[1], "--config") && argc >= 4) {
 		if (oc_config_load(argv[2], &cfg) != OC_OK)
 			return 1;
+		if (cfg.audit_log)
+			(void)oc_audit_open(cfg.audit_log);
 		r = oc_admin_main(cfg.dir_path, cfg.store_path, argc - 3, argv + 3);
 		oc_config_clear(&cfg);
 		return r;

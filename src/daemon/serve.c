@@ -29,6 +29,7 @@
 #include "directory/directory.h"
 #include "front/front.h"
 #include "http/http.h"
+#include "publish/publish.h"
 
 static void
 ca_config_from(const struct oc_config *cfg, struct oc_ca_config *cc)
@@ -43,6 +44,12 @@ ca_config_from(const struct oc_config *cfg, struct oc_ca_config *cc)
 	cc->aia_url = cfg->aia_url;
 	cc->cdp_url = cfg->cdp_url;
 	cc->validity_days = 3650;
+	cc->publish_dir = cfg->publish_dir;
+	cc->crl_period_hours = (int)cfg->crl_period_hours;
+	cc->delta_crl_period_hours = cfg->delta_crl_period_hours ?
+	    (int)cfg->delta_crl_period_hours : -1;
+	cc->crl_overlap_hours = (int)cfg->crl_overlap_hours;
+	cc->delta_cdp_url = cfg->delta_cdp_url;
 }
 
 /* Run fn in a child process and wait for it (keeps key material out of this process). */
@@ -309,6 +316,7 @@ front_process(const struct oc_config *cfg, int ca_fd, int auth_fd)
 	struct oc_front_config fc;
 	struct oc_front *front = NULL;
 	struct oc_endpoint *eps = NULL;
+	struct oc_publish *pub = NULL;
 	int r;
 
 	prctl(PR_SET_NAME, "opencesd-front", 0, 0, 0);
@@ -357,11 +365,16 @@ front_process(const struct oc_config *cfg, int ca_fd, int auth_fd)
 		error_fr(r, "HTTPS server");
 		goto out;
 	}
+	/* CRLs and the CA certificate over plain HTTP (CDP and AIA URIs) */
+	if (cfg->publish_listen != NULL &&
+	    (r = oc_publish_start(cfg->publish_listen, cfg->publish_dir, &pub)) != OC_OK)
+		error_fr(r, "publication listener not started; enrollment goes on");
 	for (size_t i = 0; i < cfg->nendpoints; i++)
 		log_info("serving %s", eps[i].uri);
 	r = oc_http_server_run(srv);
 	log_info("front end stopped");
 out:
+	oc_publish_stop(pub);
 	oc_http_server_free(srv);
 	oc_front_free(front);
 	endpoints_free(eps, cfg->nendpoints);

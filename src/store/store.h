@@ -219,8 +219,11 @@ int oc_store_crl_entries(struct oc_store *s, time_t since, int with_removed,
  * On-demand publication: the admin CLI (no CA key) raises a flag, the CA
  * process takes it (reads and clears it atomically) and publishes.
  */
-int oc_store_crl_request(struct oc_store *s, const char *actor) OC_WUR;
-int oc_store_crl_take_request(struct oc_store *s, int *requested) OC_WUR;
+#define OC_STORE_CRL_ASK_FULL  1   /* a complete CRL (and a delta after it) */
+#define OC_STORE_CRL_ASK_DELTA 2   /* a delta CRL against the newest complete one */
+int oc_store_crl_request(struct oc_store *s, const char *actor, int what) OC_WUR;
+/* *asked: the OC_STORE_CRL_ASK_* bits raised since the last take (0: none). */
+int oc_store_crl_take_request(struct oc_store *s, int *asked) OC_WUR;
 
 void oc_store_request_clear(struct oc_store_request *r);
 void oc_store_cert_clear(struct oc_store_cert *c);

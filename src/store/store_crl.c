@@ -157,26 +157,29 @@ out:
 }
 
 int
-oc_store_crl_request(struct oc_store *s, const char *actor)
+oc_store_crl_request(struct oc_store *s, const char *actor, int what)
 {
+	char detail[32];
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	if (s == NULL)
+	if (s == NULL || what <= 0 || (what & ~(OC_STORE_CRL_ASK_FULL | OC_STORE_CRL_ASK_DELTA)))
 		return OC_ERR_INVALID;
+	snprintf(detail, sizeof(detail), "%s%s", what & OC_STORE_CRL_ASK_FULL ? "complete " : "",
+	    what & OC_STORE_CRL_ASK_DELTA ? "delta" : "");
 	if ((r = store_sql(s, "BEGIN IMMEDIATE")) != OC_OK)
 		return r;
-	if ((r = store_prepare(s, "INSERT OR REPLACE INTO ca_state (name, value) "
-	    "VALUES ('crl_publish', ?)", &st)) != OC_OK)
+	if ((r = store_prepare(s, "INSERT INTO ca_state (name, value) VALUES ('crl_publish', ?) "
+	    "ON CONFLICT (name) DO UPDATE SET value = value | excluded.value", &st)) != OC_OK)
 		goto out;
-	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
+	if (sqlite3_bind_int(st, 1, what) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE) {
 		r = OC_ERR_STORE;
 		goto out;
 	}
 	store_release(s, st);
 	st = NULL;
-	if ((r = oc_store_audit(s, "crl_publish_request", actor, "")) != OC_OK)
+	if ((r = oc_store_audit(s, "crl_publish_request", actor, detail)) != OC_OK)
 		goto out;
 	r = store_sql(s, "COMMIT");
 out:
@@ -187,27 +190,28 @@ out:
 }
 
 int
-oc_store_crl_take_request(struct oc_store *s, int *requested)
+oc_store_crl_take_request(struct oc_store *s, int *asked)
 {
 	sqlite3_stmt *st = NULL;
-	int r, rc;
+	int r, rc, v;
 
-	*requested = 0;
+	*asked = 0;
 	if (s == NULL)
 		return OC_ERR_INVALID;
 	if (s->batch && sqlite3_get_autocommit(s->db))
 		return OC_ERR_STORE;
 	/* a read first: no write lock taken every second when nothing is asked */
-	if ((r = store_prepare(s, "SELECT count(*) FROM ca_state WHERE name = 'crl_publish'",
+	if ((r = store_prepare(s, "SELECT value FROM ca_state WHERE name = 'crl_publish'",
 	    &st)) != OC_OK)
 		return r;
 	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		goto out;
 	if (rc != SQLITE_ROW) {
 		r = OC_ERR_STORE;
 		goto out;
 	}
-	if (sqlite3_column_int(st, 0) == 0)
-		goto out;
+	v = sqlite3_column_int(st, 0);
 	store_release(s, st);
 	st = NULL;
 	if ((r = store_prepare(s, "DELETE FROM ca_state WHERE name = 'crl_publish'", &st)) != OC_OK)
@@ -215,7 +219,7 @@ oc_store_crl_take_request(struct oc_store *s, int *requested)
 	if (sqlite3_step(st) != SQLITE_DONE)
 		r = OC_ERR_STORE;
 	else
-		*requested = sqlite3_changes(s->db) > 0;
+		*asked = sqlite3_changes(s->db) > 0 ? v : 0;
 out:
 	store_release(s, st);
 	return r;

@@ -300,12 +300,14 @@ test_crl_numbers_and_entries(void **state)
 	/* the on-demand flag: taken once */
 	assert_int_equal(oc_store_crl_take_request(f->s, &req), OC_OK);
 	assert_int_equal(req, 0);
-	assert_int_equal(oc_store_crl_request(f->s, "root"), OC_OK);
+	assert_int_equal(oc_store_crl_request(f->s, "root", 0), OC_ERR_INVALID);
+	assert_int_equal(oc_store_crl_request(f->s, "root", OC_STORE_CRL_ASK_DELTA), OC_OK);
+	assert_int_equal(oc_store_crl_request(f->s, "root", OC_STORE_CRL_ASK_FULL), OC_OK);
 	assert_int_equal(oc_store_crl_take_request(f->s, &req), OC_OK);
-	assert_int_equal(req, 1);
+	assert_int_equal(req, OC_STORE_CRL_ASK_FULL | OC_STORE_CRL_ASK_DELTA);
 	assert_int_equal(oc_store_crl_take_request(f->s, &req), OC_OK);
 	assert_int_equal(req, 0);
-	assert_int_equal(audit_count(f->path, "crl_publish_request", "root"), 1);
+	assert_int_equal(audit_count(f->path, "crl_publish_request", "root"), 2);
 
 	/* only the newest OC_STORE_CRLS_KEPT are kept, numbers go on */
 	for (int k = 0; k < OC_STORE_CRLS_KEPT + 3; k++) {

@@ -1,0 +1,17 @@
+/* The lifecycle part of the admin CLI (admin_lifecycle.c), called from admin.c. */
+#ifndef OC_DAEMON_ADMIN_INT_H
+#define OC_DAEMON_ADMIN_INT_H
+
+#include <stdio.h>
+
+/*
+ * `request list|show|approve|deny`, `cert list` (with filters) and
+ * `crl status|publish` on the CA store; obj is "request", "cert" or "crl",
+ * argv[0] the verb. Returns an OC_ADMIN_EXIT_* code.
+ */
+int oc_admin_lifecycle(const char *store_path, const char *obj, int argc, char **argv,
+    FILE *out, FILE *err);
+/* Who runs the command: the Unix user, and "(sudo: USER)" when $SUDO_USER is set. */
+void oc_admin_actor(char *buf, size_t len);
+
+#endif

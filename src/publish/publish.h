@@ -1,0 +1,33 @@
+/*
+ * Revocation publication over plain HTTP: a small listener that serves the
+ * files of the publication directory (CRLs and the CA certificate, written
+ * there by the CA process) at /<file name>, the paths that issued
+ * certificates carry in their CRL distribution point and AIA caIssuers
+ * URIs. GET and HEAD only, flat names only ([A-Za-z0-9._-], no leading dot),
+ * each file read whole per request (bounded by OC_PUBLISH_FILE_MAX), so an
+ * atomically replaced file is served either old or new. Runs on its own
+ * thread with its own event loop.
+ */
+#ifndef OC_PUBLISH_H
+#define OC_PUBLISH_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+
+#define OC_PUBLISH_FILE_MAX (16u * 1024 * 1024)
+#define OC_PUBLISH_NAME_MAX 200
+
+struct oc_publish;
+
+/* Listen on address ("HOST:PORT", numeric host) and serve the files of dir. */
+int oc_publish_start(const char *address, const char *dir, struct oc_publish **pp) OC_WUR;
+/* Stop the listener and its thread (NULL-safe). */
+void oc_publish_stop(struct oc_publish *p);
+
+/* The file name a request path designates, or OC_ERR_NOT_FOUND (exposed for tests). */
+int oc_publish_path_name(const char *path, char *name, size_t namelen) OC_WUR;
+/* Content-Type for a published file name. */
+const char *oc_publish_content_type(const char *name);
+
+#endif
