@@ -1,10 +1,12 @@
 /* opences: the enrollment client (MS-XCEP + MS-WSTEP). See client.h. */
 #include <stdio.h>
+#include <string.h>
 
 #include <curl/curl.h>
 
 #include "client/client.h"
 #include "client/autoenroll.h"
+#include "client/retrieve.h"
 #include "common/log.h"
 
 int main(int argc, char **argv);
@@ -16,6 +18,13 @@ main(int argc, char **argv)
 	int ex;
 
 	oc_log_init("opences", OC_LOG_WARN);
+	if (argc >= 2 && strcmp(argv[1], "retrieve") == 0) {   /* own options: retrieve.c */
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return CLIENT_EXIT_ERROR;
+		ex = client_retrieve_main(argc, argv);
+		curl_global_cleanup();
+		return ex;
+	}
 	if (client_opts_parse(argc, argv, &o) != OC_OK)
 		return CLIENT_EXIT_ERROR;
 	if (o.help) {

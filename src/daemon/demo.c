@@ -96,8 +96,15 @@ write_config(const char *dir, const char *conf, const char *listen, const char *
 
 	if ((r = split_listen(listen, host, sizeof(host), &port)) != OC_OK)
 		return r;
-	/* CRLs and the CA certificate over plain HTTP: on the listen port + 1 by default */
-	if (publish_listen == NULL) {
+	/*
+	 * CRLs and the CA certificate over plain HTTP, and their URIs in the
+	 * certificates issued, only when asked (--publish-listen ADDR, or
+	 * "port+1" for the listen port + 1): other uses of the demo expect
+	 * certificates without CDP and AIA.
+	 */
+	if (publish_listen == NULL)
+		publish_listen = "none";
+	if (strcmp(publish_listen, "port+1") == 0) {
 		long p = strtol(port, NULL, 10);
 		if (p <= 0 || p >= 65535)
 			return OC_ERR_CONFIG;
@@ -213,8 +220,8 @@ demo_usage(void)
 {
 	fprintf(stderr, "usage: opencesd demo --dir DIR --listen ADDRESS:PORT "
 	    "[--keytab FILE [--spn HTTP/host]]\n"
-	    "       [--publish-listen ADDRESS:PORT | none]   (CRLs and the CA certificate over\n"
-	    "       plain HTTP; default: the listen port + 1)\n");
+	    "       [--publish-listen ADDRESS:PORT | port+1]  (CRLs and the CA certificate over\n"
+	    "       plain HTTP, their URIs in issued certificates; default: none)\n");
 }
 
 int
