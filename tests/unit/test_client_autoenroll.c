@@ -252,6 +252,50 @@ test_plan_next(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* What the planner reads from the policy (xcep.md 8.2) */
+
+static void
+test_policy_fields(void **state)
+{
+	static const struct {
+		const char *cn;
+		uint64_t renewal;
+		const char *superseded;  /* NULL: none */
+		int eligible;
+	} tab[] = {
+		{ "EFS", 3628800, NULL, 0 },              /* no autoEnroll permission */
+		{ "ComputerCNG", 3628800, "Machine", 1 }, /* autoEnroll, flags 32 */
+	};
+	const char *dir = getenv("OC_VECTORS");
+	char path[1024];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct client_policy pol;
+
+	(void)state;
+	memset(&pol, 0, sizeof(pol));
+	snprintf(path, sizeof(path), "%s/client/xcep_8_2_full_policy.xml",
+	    dir ? dir : "tests/vectors");
+	assert_int_equal(oc_file_read(path, &data, &len, OC_CLIENT_RESPONSE_MAX), OC_OK);
+	assert_int_equal(client_policy_parse(data, len, &pol), OC_OK);
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		const struct client_template *t = client_policy_find(&pol, tab[i].cn);
+
+		assert_non_null(t);
+		assert_true(t->renewal_seconds == tab[i].renewal);
+		if (tab[i].superseded == NULL)
+			assert_int_equal(t->superseded.n, 0);
+		else {
+			assert_int_equal(t->superseded.n, 1);
+			assert_string_equal(t->superseded.v[0], tab[i].superseded);
+		}
+		assert_int_equal(client_ae_ineligible(t) == NULL, tab[i].eligible);
+	}
+	client_policy_clear(&pol);
+	free(data);
+}
+
+/* ------------------------------------------------------------------ */
 /* Eligibility */
 
 static void
@@ -503,6 +547,7 @@ main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_plan_superseded),
 		cmocka_unit_test(test_plan_next),
+		cmocka_unit_test(test_policy_fields),
 		cmocka_unit_test(test_ineligible),
 		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test(test_state_parse),
