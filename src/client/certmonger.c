@@ -4,6 +4,7 @@
  * answers in certmonger's formats.
  */
 #include "client/certmonger.h"
+#include "client/retrieve.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,6 @@
 #define CM_REQUEST_MAX     (OC_HTTP_MAX_BODY_SIZE)
 #define CM_CSR_PEM_MAX     (2 * OC_REQUEST_DER_MAX)
 #define CM_RST_TAIL        "</wst:RequestSecurityToken></s:Body></s:Envelope>"
-#define CM_ACTION_RST      "http://schemas.microsoft.com/windows/pki/2009/01/enrollment/RST/wstep"
-#define CM_TOKEN_TYPE      "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
-#define CM_REQ_QUERY       "http://schemas.microsoft.com/windows/pki/2009/01/enrollment/QueryTokenStatus"
 
 static const struct {
 	const char *name;
@@ -278,7 +276,7 @@ client_cm_cookie_parse(const char *cookie, uint32_t *request_id, char **uri)
 		if (*p < '0' || *p > '9')
 			return OC_ERR_PARSE;
 	id = strtoull(cookie, &end, 10);
-	if (end != comma || id > UINT32_MAX)
+	if (end != comma || id == 0 || id > INT32_MAX)
 		return OC_ERR_PARSE;
 	ulen = n - (size_t)(comma + 1 - cookie);
 	if (ulen <= 8 || strncasecmp(comma + 1, "https://", 8) != 0)
@@ -320,22 +318,6 @@ client_cm_build_issue(struct ocbuf *out, const char *to, const char *message_id,
 	    CM_RST_TAIL)) != OC_OK)
 		return r;
 	return OC_OK;
-}
-
-int
-client_cm_build_query(struct ocbuf *out, const char *to, const char *message_id,
-    const char *user, const char *password, uint32_t request_id, time_t now)
-{
-	int r;
-
-	if ((r = client_soap_header(out, CM_ACTION_RST, message_id, to, user, password,
-	    now)) != OC_OK)
-		return r;
-	return ocbuf_printf(out, "<s:Body><wst:RequestSecurityToken xmlns:wst=\"" OC_NS_WST "\">"
-	    "<wst:TokenType>" CM_TOKEN_TYPE "</wst:TokenType>"
-	    "<wst:RequestType>" CM_REQ_QUERY "</wst:RequestType>"
-	    "<RequestID xmlns=\"" OC_NS_WSTEP "\">%u</RequestID>"
-	    "</wst:RequestSecurityToken></s:Body></s:Envelope>", request_id);
 }
 
 /* Server-supplied text on one line: control characters become spaces. */
@@ -728,8 +710,8 @@ cm_poll(struct cm_run *c)
 		goto out;
 	}
 	if ((r = client_uuid_urn(mid)) != OC_OK ||
-	    (r = client_cm_build_query(&req, uri, mid, run_user(c), c->f.password, id,
-	    time(NULL))) != OC_OK) {
+	    (r = client_wstep_build_query(&req, uri, mid, run_user(c), c->f.password, id,
+	    (long)time(NULL))) != OC_OK) {
 		ex = cm_failure(c, r);
 		goto out;
 	}

@@ -105,7 +105,11 @@ int client_cm_run(const struct client_cm_opts *o, const struct client_cm_env *e,
 int client_cm_csr_from_pem(const char *pem, uint8_t **der, size_t *der_len,
     EVP_PKEY **pub) OC_WUR;
 
-/* "RequestID,URI" (trailing whitespace ignored). OC_ERR_PARSE when malformed. */
+/*
+ * "RequestID,URI" (trailing whitespace ignored): RequestID 1..2147483647, an
+ * https:// URI. OC_ERR_PARSE when malformed. The POLL sends
+ * client_wstep_build_query (retrieve.h) to that URI.
+ */
 int client_cm_cookie_parse(const char *cookie, uint32_t *request_id, char **uri) OC_WUR;
 
 /*
@@ -116,10 +120,6 @@ int client_cm_cookie_parse(const char *cookie, uint32_t *request_id, char **uri)
 int client_cm_build_issue(struct ocbuf *out, const char *to, const char *message_id,
     const char *user, const char *password, const uint8_t *csr_der, size_t csr_len,
     const char *template_name, time_t now) OC_WUR;
-/* RST QueryTokenStatus for request_id (wstep.md 9.2). */
-int client_cm_build_query(struct ocbuf *out, const char *to, const char *message_id,
-    const char *user, const char *password, uint32_t request_id, time_t now) OC_WUR;
-
 /*
  * FETCH-ROOTS output: for every self-signed CA certificate of the policy,
  * its nickname (subject CN, else the whole subject) on a line, then the PEM;

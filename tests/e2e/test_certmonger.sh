@@ -5,7 +5,8 @@
 # certificate of our CA for certmonger's key, `getcert resubmit` renews it (new
 # serial, same key), FETCH-ROOTS gives certmonger our CA certificate (-F), and a
 # template under manager approval leaves the request waiting (SUBMIT cookie,
-# then POLL). The helper's own answers to each operation are checked as well.
+# then POLLs) until `opencesd request approve`, after which a POLL brings it to
+# MONITORING. The helper's own answers to each operation are checked as well.
 . "$(dirname "$0")/lib.sh"
 . "$OC_SOURCE_DIR/tests/lib/certmonger.sh"
 
@@ -142,5 +143,20 @@ polls=$(grep -c 'Setting "CERTMONGER_OPERATION" to "POLL"' "$CM/log" || true)
 st=0; helper POLL CERTMONGER_CA_COOKIE="$COOKIE" || st=$?
 [ $st = 5 ] && [ "$(sed -n 2p "$T/h.out")" = "$COOKIE" ] && [ "$(sed -n 1p "$T/h.out")" = 2 ] \
     && pass "POLL of the pending request: 5, delay and the same cookie" || fail "POLL: exit $st $(cat "$T/h.out")"
+
+# a manager approves: certmonger's next POLL retrieves the certificate
+RID=${COOKIE%%,*}
+"$OPENCESD" --dir "$D" request approve "$RID" >"$T/approve.out" 2>&1 \
+    && pass "opencesd request approve $RID" || fail "approve: $(cat "$T/approve.out")"
+if wait_cm_status pend MONITORING 30; then
+	pass "approved request: POLL brings it to MONITORING"
+else
+	fail "approved request not MONITORING"; tail -30 "$CM/log" >&2
+fi
+openssl verify -CAfile "$D/ca.pem" "$P/cert.pem" >/dev/null 2>&1 \
+    && pass "approved certificate verifies against our CA" || fail "approved certificate does not verify"
+[ "$(openssl x509 -in "$P/cert.pem" -noout -pubkey 2>/dev/null | sha256sum)" = \
+  "$(openssl pkey -in "$P/key.pem" -pubout | sha256sum)" ] \
+    && pass "approved certificate is for certmonger's key" || fail "approved certificate/key mismatch"
 
 finish

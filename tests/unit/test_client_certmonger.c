@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "client/certmonger.h"
+#include "client/retrieve.h"
 #include "common/limits.h"
 #include "pkix/pkix.h"
 #include "soap/soap.h"
@@ -332,8 +333,10 @@ test_cookie(void **state)
 	} cases[] = {
 		{ "42," URL_CES, 1, 42, URL_CES },
 		{ "42," URL_CES "\n", 1, 42, URL_CES },         /* as printed */
-		{ "4294967295,https://h/x", 1, 4294967295u, "https://h/x" },
-		{ "0,https://h/x", 1, 0, "https://h/x" },
+		{ "2147483647,https://h/x", 1, 2147483647u, "https://h/x" },
+		{ "1,https://h/x", 1, 1, "https://h/x" },
+		{ "0,https://h/x", 0, 0, NULL },
+		{ "2147483648,https://h/x", 0, 0, NULL },
 		{ "4294967296,https://h/x", 0, 0, NULL },
 		{ "99999999999,https://h/x", 0, 0, NULL },
 		{ "-1,https://h/x", 0, 0, NULL },
@@ -497,12 +500,12 @@ test_issue_request(void **state)
 	EVP_PKEY_free(pub);
 }
 
-/* wstep.md 9.2 / spec 4.1.3.1: QueryTokenStatus carries the RequestID. */
+/* wstep.md 9.2 / spec 4.1.3.1: the POLL's QueryTokenStatus carries the cookie's RequestID. */
 static void
 test_query_request(void **state)
 {
-	static const uint32_t ids[] = { 42, 0, 4294967295u };
-	static const char *const want[] = { "42", "0", "4294967295" };
+	static const unsigned long ids[] = { 42, 1, 2147483647ul };
+	static const char *const want[] = { "42", "1", "2147483647" };
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
@@ -511,7 +514,7 @@ test_query_request(void **state)
 
 		ocbuf_init(&b, 1 << 16);
 		memset(&msg, 0, sizeof(msg));
-		assert_int_equal(client_cm_build_query(&b, URL_CES, MID, i == 1 ? NULL : "bob",
+		assert_int_equal(client_wstep_build_query(&b, URL_CES, MID, i == 1 ? NULL : "bob",
 		    "pw", ids[i], 1764072000), OC_OK);
 		assert_int_equal(oc_soap_parse(ocbuf_ptr(&b), ocbuf_avail(&b), &msg), OC_OK);
 		assert_string_equal(msg.action,
