@@ -29,6 +29,7 @@
 #define REASON_MAX 256
 
 struct lc {
+	const char *store_path;
 	FILE *out, *err;
 	int json;
 	size_t rows;
@@ -253,6 +254,21 @@ cert_row(const struct oc_store_cert *s, void *arg)
 	c->rows++;
 }
 
+/* Open the store once the command line is known good. */
+static int
+lc_open(struct lc *c, struct oc_store **s)
+{
+	int r;
+
+	if (access(c->store_path, F_OK) != 0) {
+		fprintf(c->err, "opencesd: no CA store at %s\n", c->store_path);
+		return OC_ADMIN_EXIT_NOT_FOUND;
+	}
+	if ((r = oc_store_open(c->store_path, s)) != OC_OK)
+		return lc_report(c, r, "open store");
+	return OC_ADMIN_EXIT_OK;
+}
+
 static int
 parse_limit(struct lc *c, size_t *limit)
 {
@@ -283,8 +299,9 @@ parse_request_id(struct lc *c, const char *s, uint32_t *id)
 }
 
 static int
-request_cmd(struct lc *c, struct oc_store *s, const char *verb, int argc, char **argv)
+request_cmd(struct lc *c, struct oc_store **sp, const char *verb, int argc, char **argv)
 {
+	struct oc_store *s;
 	struct oc_store_request_filter f;
 	struct oc_store_request q;
 	char actor[160], id_text[16];
@@ -310,6 +327,9 @@ request_cmd(struct lc *c, struct oc_store *s, const char *verb, int argc, char *
 				return lc_usage(c, "--status wants pending, issued, denied or failed, "
 				    "not %s", c->status);
 		}
+		if ((x = lc_open(c, sp)) != 0)
+			return x;
+		s = *sp;
 		if (c->json)
 			fputc('[', c->out);
 		else
@@ -325,6 +345,12 @@ request_cmd(struct lc *c, struct oc_store *s, const char *verb, int argc, char *
 	if ((x = lc_args(c, argc, argv, verb[0] == 's' ? "--json" : verb[0] == 'd' ?
 	    "--reason" : "", 1)) != 0 || (x = parse_request_id(c, c->pos[0], &id)) != 0)
 		return x;
+	if (c->reason != NULL && (strlen(c->reason) > REASON_MAX ||
+	    strcspn(c->reason, "\n\r") != strlen(c->reason)))
+		return lc_usage(c, "--reason: one line of at most %d bytes", REASON_MAX);
+	if ((x = lc_open(c, sp)) != 0)
+		return x;
+	s = *sp;
 	snprintf(id_text, sizeof(id_text), "%u", id);
 	if (verb[0] == 's') {
 		if ((r = oc_store_request_get(s, id, &q)) != OC_OK)
@@ -348,9 +374,6 @@ request_cmd(struct lc *c, struct oc_store *s, const char *verb, int argc, char *
 		oc_store_request_clear(&q);
 		return OC_ADMIN_EXIT_OK;
 	}
-	if (c->reason != NULL && (strlen(c->reason) > REASON_MAX ||
-	    strcspn(c->reason, "\n\r") != strlen(c->reason)))
-		return lc_usage(c, "--reason: one line of at most %d bytes", REASON_MAX);
 	oc_admin_actor(actor, sizeof(actor));
 	r = verb[0] == 'a' ? oc_store_request_approve(s, id, actor) :
 	    oc_store_request_deny(s, id, actor, c->reason);
@@ -371,7 +394,7 @@ request_cmd(struct lc *c, struct oc_store *s, const char *verb, int argc, char *
 }
 
 static int
-cert_list(struct lc *c, struct oc_store *s, int argc, char **argv)
+cert_list(struct lc *c, struct oc_store **sp, int argc, char **argv)
 {
 	struct oc_store_cert_filter f;
 	size_t limit = 0;
@@ -395,12 +418,14 @@ cert_list(struct lc *c, struct oc_store *s, int argc, char **argv)
 			return lc_usage(c, "--expires-before wants YYYY-MM-DD or "
 			    "YYYY-MM-DDTHH:MM:SSZ, not %s", c->expires_before);
 	}
+	if ((x = lc_open(c, sp)) != 0)
+		return x;
 	if (c->json)
 		fputc('[', c->out);
 	else
 		fprintf(c->out, "%-34s %-10s %-20s %-8s %-20s %-20s %s\n", "SERIAL", "REQUEST",
 		    "NOT AFTER", "STATE", "TEMPLATE", "REQUESTER", "SUBJECT");
-	r = oc_store_cert_find(s, &f, limit, cert_row, c);
+	r = oc_store_cert_find(*sp, &f, limit, cert_row, c);
 	if (c->json)
 		fputs("]\n", c->out);
 	return lc_report(c, r, "cert list");
@@ -441,15 +466,17 @@ crl_text(FILE *f, const char *what, int r, const struct oc_store_crl_info *i)
 }
 
 static int
-crl_cmd(struct lc *c, struct oc_store *s, const char *verb, int argc, char **argv)
+crl_cmd(struct lc *c, struct oc_store **sp, const char *verb, int argc, char **argv)
 {
+	struct oc_store *s;
 	struct oc_store_crl_info full, delta;
 	char actor[160];
 	int x, rf, rd, r;
 
 	if (strcmp(verb, "status") == 0) {
-		if ((x = lc_args(c, argc, argv, "--json", 0)) != 0)
+		if ((x = lc_args(c, argc, argv, "--json", 0)) != 0 || (x = lc_open(c, sp)) != 0)
 			return x;
+		s = *sp;
 		rf = oc_store_crl_last(s, 0, &full);
 		rd = oc_store_crl_last(s, 1, &delta);
 		if ((rf != OC_OK && rf != OC_ERR_NOT_FOUND) || (rd != OC_OK && rd != OC_ERR_NOT_FOUND))
@@ -469,8 +496,9 @@ crl_cmd(struct lc *c, struct oc_store *s, const char *verb, int argc, char **arg
 	}
 	if (strcmp(verb, "publish") != 0)
 		return lc_usage(c, "unknown verb '%s' (status or publish)", verb);
-	if ((x = lc_args(c, argc, argv, "--delta", 0)) != 0)
+	if ((x = lc_args(c, argc, argv, "--delta", 0)) != 0 || (x = lc_open(c, sp)) != 0)
 		return x;
+	s = *sp;
 	oc_admin_actor(actor, sizeof(actor));
 	if ((r = oc_store_crl_request(s, actor, c->delta ? OC_STORE_CRL_ASK_DELTA :
 	    OC_STORE_CRL_ASK_FULL | OC_STORE_CRL_ASK_DELTA)) != OC_OK)
@@ -489,23 +517,18 @@ oc_admin_lifecycle(const char *store_path, const char *obj, int argc, char **arg
 	struct oc_store *s = NULL;
 	struct lc c;
 	const char *verb = argc > 0 && argv[0] != NULL ? argv[0] : "";
-	int x, r;
+	int x;
 
 	memset(&c, 0, sizeof(c));
+	c.store_path = store_path;
 	c.out = out;
 	c.err = err;
-	if (access(store_path, F_OK) != 0) {
-		fprintf(err, "opencesd: no CA store at %s\n", store_path);
-		return OC_ADMIN_EXIT_NOT_FOUND;
-	}
-	if ((r = oc_store_open(store_path, &s)) != OC_OK)
-		return lc_report(&c, r, "open store");
 	if (strcmp(obj, "request") == 0)
-		x = request_cmd(&c, s, verb, argc - 1, argv + 1);
+		x = request_cmd(&c, &s, verb, argc - 1, argv + 1);
 	else if (strcmp(obj, "cert") == 0)
-		x = cert_list(&c, s, argc - 1, argv + 1);
+		x = cert_list(&c, &s, argc - 1, argv + 1);
 	else
-		x = crl_cmd(&c, s, verb, argc - 1, argv + 1);
+		x = crl_cmd(&c, &s, verb, argc - 1, argv + 1);
 	oc_store_close(s);
 	return x;
 }
