@@ -89,6 +89,9 @@ oc_admin_usage(FILE *f)
 "  group add NAME [--sid S] | remove NAME   (S: the group's SID, e.g. an AD group's\n"
 "                                       objectSid; Kerberos callers carry it in their PAC)\n"
 "  group add-member GROUP MEMBER | remove-member GROUP MEMBER   (MEMBER: account or group)\n"
+"  ca list [--json] | ca show CA [--json]\n"
+"  ca add-template CA TEMPLATE | ca remove-template CA TEMPLATE\n"
+"                                       (which templates a CA publishes and issues)\n"
 "  grant TEMPLATE PRINCIPAL [enroll|autoenroll|all]    (default: enroll)\n"
 "  revoke TEMPLATE PRINCIPAL [enroll|autoenroll|all]   (default: all)\n"
 "  request list [--status pending|issued|denied|failed] [--requester NAME]\n"
@@ -1016,6 +1019,8 @@ oc_admin_run(const char *dir_path, const char *store_path, int argc, char **argv
 		x = oc_admin_lifecycle(store_path, obj, argc - 1, argv + 1, out, err);
 	else if (strcmp(obj, "cert") == 0)
 		x = cmd_store(&c, 1, argc - 1, argv + 1);
+	else if (strcmp(obj, "ca") == 0)
+		x = oc_admin_ca(dir_path, argc - 1, argv + 1, out, err);
 	else
 		x = usage_err(&c, "unknown object '%s'", obj);
 	oc_dir_close(c.dir);

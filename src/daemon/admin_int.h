@@ -11,6 +11,8 @@
  */
 int oc_admin_lifecycle(const char *store_path, const char *obj, int argc, char **argv,
     FILE *out, FILE *err);
+/* `ca list|show|add-template|remove-template` on the directory's CA entries. */
+int oc_admin_ca(const char *dir_path, int argc, char **argv, FILE *out, FILE *err);
 /* Who runs the command: the Unix user, and "(sudo: USER)" when $SUDO_USER is set. */
 void oc_admin_actor(char *buf, size_t len);
 

@@ -212,6 +212,12 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 			*(k[4] == 'p' ? &c->crl_period_hours : &c->crl_overlap_hours) = u;
 			return OC_OK;
 		}
+		if (!strcmp(k, "sign_threads")) {
+			if (parse_u32(v, &u) != OC_OK || u > 64)
+				return OC_ERR_CONFIG;
+			c->sign_threads = (int)u;
+			return OC_OK;
+		}
 		if (!strcmp(k, "delta_crl_period_hours")) {
 			if (parse_u32(v, &u) != OC_OK || u > 24 * 366)
 				return OC_ERR_CONFIG;

@@ -22,6 +22,7 @@
  *                 aia_url = URL, cdp_url = URL
  *                 publish_dir = DIR       (CRLs and the CA certificate; default
  *                                        pub next to this file)
+ *                 sign_threads = 0      (threads signing a batch; 0 = one per CPU)
  *                 crl_period_hours = 24, delta_crl_period_hours = 1 (0 = none),
  *                 crl_overlap_hours = 1  (nextUpdate = period + overlap)
  *                 delta_cdp_url = URL    (freshestCRL; default: cdp_url with
@@ -76,6 +77,7 @@ struct oc_config {
 	char *ca_name, *ca_key, *ca_cert, *ca_key_type, *aia_url, *cdp_url;
 	char *publish_listen, *publish_dir, *delta_cdp_url;
 	uint32_t crl_period_hours, delta_crl_period_hours, crl_overlap_hours;
+	int sign_threads;           /* [ca] sign_threads: 0 = one per CPU, 1 = the CA thread alone */
 	char *store_path;
 	char *dir_path;
 	char *policy_id, *friendly_name;

@@ -45,6 +45,7 @@ ca_config_from(const struct oc_config *cfg, struct oc_ca_config *cc)
 	cc->cdp_url = cfg->cdp_url;
 	cc->validity_days = 3650;
 	cc->publish_dir = cfg->publish_dir;
+	cc->sign_threads = cfg->sign_threads;
 	cc->crl_period_hours = (int)cfg->crl_period_hours;
 	cc->delta_crl_period_hours = cfg->delta_crl_period_hours ?
 	    (int)cfg->delta_crl_period_hours : -1;

@@ -374,6 +374,54 @@ test_cert_revocation(void **state)
 	oc_store_close(s);
 }
 
+/* ca list/show/add-template/remove-template: which templates a CA publishes. */
+static void
+test_ca_templates(void **state)
+{
+	struct oc_directory *d = NULL;
+	struct oc_ca_entry ca, *cav = NULL;
+	struct oc_ces_uri uri = { 4, (char *)"https://ces.example.test/X_CES_UsernamePassword/service.svc/CES", 1, 0 };
+	size_t n = 0;
+
+	(void)state;
+	const struct step prep[] = {
+		{ { "template", "list" }, 0, { "WebServer" }, NULL, NULL },
+	};
+	run_steps(prep, 1);     /* creates and seeds the directory */
+	memset(&ca, 0, sizeof(ca));
+	ca.name = (char *)"Test CA";
+	ca.uris = &uri;
+	ca.nuris = 1;
+	assert_int_equal(oc_dir_open(dir_path, 1, &d), OC_OK);
+	assert_int_equal(oc_strlist_add(&ca.templates, "User"), OC_OK);
+	assert_int_equal(oc_dir_ca_put(d, &ca), OC_OK);
+	oc_strlist_free(&ca.templates);
+	oc_dir_close(d);
+	const struct step steps[] = {
+		{ { "ca", "list" }, 0, { "Test CA\t1 templates\t1 CES URIs" }, NULL, NULL },
+		{ { "ca", "show", "Test CA" }, 0, { "template: User\n", "ces_uri: 4 1 https://ces" }, "WebServer", NULL },
+		{ { "ca", "add-template", "Test CA", "webserver" }, 0, { NULL }, NULL, NULL },
+		{ { "ca", "add-template", "Test CA", "WebServer" }, 0, { NULL }, NULL, NULL },
+		{ { "ca", "show", "Test CA", "--json" }, 0, { "\"templates\":[\"User\",\"WebServer\"]",
+		  "\"auth\":4" }, NULL, NULL },
+		{ { "ca", "add-template", "Test CA", "NoSuch" }, 2, { NULL }, NULL, "no template" },
+		{ { "ca", "add-template", "Nobody CA", "User" }, 2, { NULL }, NULL, "no CA named" },
+		{ { "ca", "remove-template", "Test CA", "user" }, 0, { NULL }, NULL, NULL },
+		{ { "ca", "remove-template", "Test CA", "User" }, 2, { NULL }, NULL, "does not publish" },
+		{ { "ca", "list", "--json" }, 0, { "[{\"name\":\"Test CA\",\"templates\":[\"WebServer\"]" }, NULL, NULL },
+		{ { "ca", "frobnicate" }, 1, { NULL }, NULL, "usage: ca" },
+	};
+	run_steps(steps, sizeof(steps) / sizeof(steps[0]));
+	/* the directory really changed */
+	assert_int_equal(oc_dir_open_ro(dir_path, &d), OC_OK);
+	assert_int_equal(oc_dir_ca_list(d, &cav, &n), OC_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(cav[0].templates.n, 1);
+	assert_string_equal(cav[0].templates.v[0], "WebServer");
+	oc_dir_ca_list_free(cav, n);
+	oc_dir_close(d);
+}
+
 int
 main(void)
 {
@@ -383,6 +431,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_accounts_groups_rights, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cert_revocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ca_templates, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
