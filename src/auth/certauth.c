@@ -1,7 +1,7 @@
 /*
  * Client-certificate authentication (see certauth.h for the steps).
  *
- * Mapping rules:
+ * Mapping rules, in this order:
  * - A certificate that names a SID (the 1.3.6.1.4.1.311.25.2 security
  *   extension, or a SAN URL "tag:microsoft.com,2022-09-14:sid:<SID>") is
  *   strongly mapped: it authenticates as the account with that SID or not at
@@ -14,8 +14,12 @@
  *   names an account, then the first dNSName that names a computer account.
  *   Malformed UPN or DNS entries are skipped (skipping can only lose a
  *   mapping, never add one).
- * - Explicit mappings (an altSecurityIdentities-like table in the directory:
- *   issuer+serial, SKI, ...) are out of scope for now.
+ * - First of all, an explicit mapping (oc_dir_certmap_*: the directory's
+ *   altSecurityIdentities-like table, strong forms only: issuer+serial and
+ *   the SHA-256 of the whole certificate) wins over every name the
+ *   certificate carries: it is an administrator's decision. A certificate
+ *   explicitly mapped to an account that was removed (or whose two keys map
+ *   to different accounts) is refused, without the weaker fallbacks below.
  *
  * The directory interface has no lookup by SID or DNS name yet: those (and a
  * UPN that differs from the stored one in case only) scan the account list.
@@ -629,8 +633,45 @@ find_upn(struct oc_directory *dir, struct oc_identity **idv, size_t *n, int *loa
 	return scan_accounts(dir, idv, n, loaded, MAP_UPN, upn, name);
 }
 
+/*
+ * The explicit mapping of leaf: OC_OK with *name, OC_ERR_NOT_FOUND when it
+ * has none, OC_ERR_AUTH (verdict set) when its mapping refuses it.
+ */
 static int
-map_account(struct oc_directory *dir, const struct cert_names *nm, char **name,
+map_explicit(struct oc_directory *dir, X509 *leaf, char **name, struct verdict *v)
+{
+	struct oc_dir_certmap keys = { 0 };
+	unsigned char *der = NULL;
+	int len, r;
+
+	*name = NULL;
+	if ((len = i2d_X509(leaf, &der)) <= 0) {
+		r = OC_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = oc_dir_certmap_keys(der, (size_t)len, &keys)) != OC_OK) {
+		if (r == OC_ERR_DER || r == OC_ERR_LIMIT)
+			r = OC_ERR_NOT_FOUND;   /* verified, yet no key we store: no mapping */
+		goto out;
+	}
+	if ((r = oc_dir_certmap_find(dir, &keys, name)) != OC_OK)
+		goto out;
+	if (*name == NULL) {
+		verdict_set(v, OC_CERTAUTH_UNMAPPED,
+		    "explicitly mapped to a removed account, or to two accounts");
+		r = OC_ERR_AUTH;
+		goto out;
+	}
+	verdict_set(v, OC_CERTAUTH_OK, "explicit mapping (SHA-256 %.16s...)", keys.sha256);
+out:
+	ERR_clear_error();
+	OPENSSL_free(der);
+	oc_dir_certmap_clear(&keys);
+	return r;
+}
+
+static int
+map_account(struct oc_directory *dir, X509 *leaf, const struct cert_names *nm, char **name,
     struct verdict *v)
 {
 	struct oc_identity *idv = NULL;
@@ -638,6 +679,9 @@ map_account(struct oc_directory *dir, const struct cert_names *nm, char **name,
 	int loaded = 0, r;
 
 	*name = NULL;
+	/* an administrator's explicit mapping first: it wins over the names */
+	if ((r = map_explicit(dir, leaf, name, v)) != OC_ERR_NOT_FOUND)
+		goto out;
 	if (nm->sid != NULL) {
 		if ((r = scan_accounts(dir, &idv, &n, &loaded, MAP_SID, nm->sid, name)) != OC_OK)
 			goto out;
@@ -720,7 +764,7 @@ oc_certauth_verify_reason(struct oc_certauth *c, X509 *leaf, STACK_OF(X509) *cha
 		}
 		goto out;
 	}
-	if ((r = map_account(dir, &nm, &name, &v)) != OC_OK)
+	if ((r = map_account(dir, leaf, &nm, &name, &v)) != OC_OK)
 		goto out;
 	if ((r = oc_dir_account_get(dir, name, id)) != OC_OK) {
 		if (r == OC_ERR_NOT_FOUND) {    /* removed meanwhile */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/limits.h"
 #include "model/identity.h"
 #include "model/policy.h"
 #include "model/template.h"
@@ -128,6 +129,56 @@ int oc_dir_rights(struct oc_directory *dir, const char *template_cn,
 int oc_dir_template_grants(struct oc_directory *dir, const char *template_cn,
     struct oc_dir_grant **gv, size_t *n) OC_WUR;
 void oc_dir_grants_free(struct oc_dir_grant *gv, size_t n);
+
+/*
+ * Explicit certificate mappings (directory_certmap.c), Active Directory's
+ * altSecurityIdentities idea in its strong forms only: an administrator binds
+ * one certificate to an account, by its issuer and serial number and by the
+ * SHA-256 of the whole certificate (DER). Key texts:
+ *   issuer_serial  "<I>" issuer DN (RFC 2253, as openssl -nameopt RFC2253
+ *                  prints it) "<SR>" serial (lowercase hex of its big-endian
+ *                  magnitude, as the store keeps it; AD's <SR> is reversed)
+ *   sha256         64 lowercase hex digits
+ * A certificate matches a mapping when either key matches. Removing the
+ * account detaches its mappings (account becomes NULL, they are no longer
+ * listed under any account) but keeps the keys, so the certificate is refused
+ * rather than mapped through its names; oc_dir_certmap_add to another account
+ * or oc_dir_certmap_remove drops such a left-over mapping.
+ */
+#define OC_DIR_CERTMAP_KEY_MAX (OC_SUBJECT_MAX + OC_SERIAL_HEX_MAX + 8)
+#define OC_DIR_CERTMAPS_MAX    64       /* mappings per account */
+
+struct oc_dir_certmap {
+	char *account;              /* NULL: its account was removed */
+	char *issuer_serial;        /* NULL: not mapped by issuer and serial */
+	char *sha256;               /* NULL: not mapped by fingerprint */
+};
+
+void oc_dir_certmap_clear(struct oc_dir_certmap *m);    /* NULL-safe */
+/* Both keys of a DER certificate (m->account NULL). OC_ERR_DER when malformed. */
+int oc_dir_certmap_keys(const uint8_t *der, size_t len, struct oc_dir_certmap *m) OC_WUR;
+/*
+ * Map the certificate of m's keys (either may be NULL, not both) to account.
+ * OC_ERR_NOT_FOUND: no such account; OC_ERR_EXISTS: a key is already mapped
+ * to a (live) account; left-over mappings of removed accounts are replaced.
+ */
+int oc_dir_certmap_add(struct oc_directory *dir, const char *account,
+    const struct oc_dir_certmap *m) OC_WUR;
+/* Remove the mappings matching m's keys of account or of a removed account; OC_ERR_NOT_FOUND: none. */
+int oc_dir_certmap_remove(struct oc_directory *dir, const char *account,
+    const struct oc_dir_certmap *m) OC_WUR;
+/* The mappings of account (NULL: every mapping, left-overs included), sorted. */
+int oc_dir_certmap_list(struct oc_directory *dir, const char *account,
+    struct oc_dir_certmap **mv, size_t *n) OC_WUR;
+void oc_dir_certmap_list_free(struct oc_dir_certmap *mv, size_t n);
+/*
+ * The account a certificate with keys m is explicitly mapped to:
+ * OC_ERR_NOT_FOUND when no mapping matches; OC_OK with *account NULL when
+ * the mapping is refused (its account was removed, or the two keys map to
+ * different accounts); else *account (malloc'd).
+ */
+int oc_dir_certmap_find(struct oc_directory *dir, const struct oc_dir_certmap *m,
+    char **account) OC_WUR;
 
 /* Hash a password into a yescrypt verifier (malloc'd). */
 int oc_dir_hash_password(const char *password, char **verifier) OC_WUR;

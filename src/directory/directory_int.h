@@ -17,7 +17,7 @@
 #include "model/template.h"
 
 /* Schema version this code writes (PRAGMA user_version). */
-#define OC_DIR_SCHEMA_VERSION  2
+#define OC_DIR_SCHEMA_VERSION  3
 
 /* Hot read statements, prepared once per handle and reused (oc_dir_stmt_get). */
 enum oc_dir_stmt_id {

@@ -106,6 +106,18 @@ static const char *const migrations[OC_DIR_SCHEMA_VERSION] = {
 	"ALTER TABLE groups ADD COLUMN sid TEXT COLLATE NOCASE;"
 	"CREATE UNIQUE INDEX groups_sid ON groups(sid) WHERE sid IS NOT NULL;"
 	"CREATE INDEX accounts_sid ON accounts(sid) WHERE sid IS NOT NULL;",
+	/*
+	 * 2 -> 3: explicit certificate mappings (directory_certmap.c). A removed
+	 * account leaves its rows with account NULL: the certificate is then
+	 * refused instead of falling back to its names.
+	 */
+	"CREATE TABLE cert_maps ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account INTEGER REFERENCES accounts(id) ON DELETE SET NULL,"
+	"  issuer_serial TEXT UNIQUE,"
+	"  sha256 TEXT UNIQUE,"
+	"  CHECK (issuer_serial IS NOT NULL OR sha256 IS NOT NULL));"
+	"CREATE INDEX cert_maps_account ON cert_maps(account);",
 };
 
 int

@@ -747,6 +747,133 @@ test_sid_ext_decode(void **state)
 	free(vec);
 }
 
+/*
+ * Explicit mappings (oc_dir_certmap_*): an administrator's mapping wins over
+ * the SID, the UPN and the DNS name; a certificate mapped to an account that
+ * was removed is refused without falling back to its names.
+ */
+enum xkeys { XK_BOTH, XK_ISSUER_SERIAL, XK_SHA256 };
+
+struct xcase {
+	const char *name;
+	const char *sid;            /* SID extension of the leaf */
+	const char *san;
+	enum xkeys keys;            /* which keys the mapping records */
+	const char *map_to;         /* "erin" is added first and removed after mapping */
+	int twin;                   /* present another certificate: same issuer, serial, names; new key */
+	const char *revoked;
+	int want_r;
+	enum oc_certauth_reason want_reason;
+	const char *want_account;
+};
+
+#define UPN_CAROL "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:carol@example.test"
+
+static const struct xcase xcases[] = {
+	{ "explicit mapping beats the UPN", NULL, UPN_CAROL, XK_BOTH, "dave", 0, NULL,
+	  OC_OK, OC_CERTAUTH_OK, "dave" },
+	{ "explicit mapping beats the SID extension", SID_ALICE, NULL, XK_BOTH, "dave", 0, NULL,
+	  OC_OK, OC_CERTAUTH_OK, "dave" },
+	{ "explicit mapping beats the DNS name of a computer", NULL, "DNS:ws1.example.test",
+	  XK_BOTH, "dave", 0, NULL, OC_OK, OC_CERTAUTH_OK, "dave" },
+	{ "a certificate without any name, mapped explicitly", NULL, NULL, XK_BOTH, "dave", 0,
+	  NULL, OC_OK, OC_CERTAUTH_OK, "dave" },
+	{ "mapped by SHA-256 only", NULL, NULL, XK_SHA256, "dave", 0, NULL,
+	  OC_OK, OC_CERTAUTH_OK, "dave" },
+	{ "mapped by issuer and serial only", NULL, NULL, XK_ISSUER_SERIAL, "dave", 0, NULL,
+	  OC_OK, OC_CERTAUTH_OK, "dave" },
+	{ "issuer and serial match another certificate with them", NULL, UPN_CAROL,
+	  XK_ISSUER_SERIAL, "dave", 1, NULL, OC_OK, OC_CERTAUTH_OK, "dave" },
+	{ "SHA-256 does not match another certificate: its UPN maps", NULL, UPN_CAROL,
+	  XK_SHA256, "dave", 1, NULL, OC_OK, OC_CERTAUTH_OK, "carol" },
+	{ "mapped to a removed account: refused, no UPN fallback", NULL, UPN_CAROL, XK_BOTH,
+	  "erin", 0, NULL, OC_ERR_AUTH, OC_CERTAUTH_UNMAPPED, NULL },
+	{ "mapped to a removed account: refused, no SID fallback", SID_ALICE, NULL, XK_SHA256,
+	  "erin", 0, NULL, OC_ERR_AUTH, OC_CERTAUTH_UNMAPPED, NULL },
+	{ "mapped, yet revoked", NULL, UPN_CAROL, XK_BOTH, "dave", 0, "4242",
+	  OC_ERR_AUTH, OC_CERTAUTH_REVOKED, NULL },
+};
+
+static void
+test_explicit(void **state)
+{
+	struct records rec;
+	struct oc_certauth_config cfg = { anchors, records_revoked, &rec, ourca };
+	struct oc_certauth *ca = NULL;
+	struct oc_directory *dir = NULL;
+	struct oc_identity acct = { .name = "dave" };
+
+	(void)state;
+	assert_int_equal(oc_certauth_new(&cfg, &ca), OC_OK);
+	assert_int_equal(oc_dir_open(dbpath, 0, &dir), OC_OK);
+	assert_int_equal(oc_dir_account_add(dir, &acct, NULL), OC_OK);
+	for (size_t i = 0; i < sizeof(xcases) / sizeof(xcases[0]); i++) {
+		const struct xcase *t = &xcases[i];
+		const struct spec ls = { "client", 0x4242, -DAY, DAY, 0, EKU_CLIENT, t->sid, NULL, 0,
+		    t->san, 0 };
+		struct oc_dir_certmap keys = { 0 };
+		struct oc_identity id;
+		enum oc_certauth_reason reason = OC_CERTAUTH_ERROR;
+		EVP_PKEY *key = make_key(), *key2 = NULL;
+		X509 *leaf = make_cert(&ls, key, &cas[ROOT]), *twin = NULL;
+		unsigned char *der = NULL;
+		int len;
+
+		print_message("case %zu: %s\n", i, t->name);
+		assert_true((len = i2d_X509(leaf, &der)) > 0);
+		assert_int_equal(oc_dir_certmap_keys(der, (size_t)len, &keys), OC_OK);
+		if (t->keys == XK_ISSUER_SERIAL) {
+			free(keys.sha256);
+			keys.sha256 = NULL;
+		} else if (t->keys == XK_SHA256) {
+			free(keys.issuer_serial);
+			keys.issuer_serial = NULL;
+		}
+		if (strcmp(t->map_to, "erin") == 0) {
+			struct oc_identity erin = { .name = "erin" };
+
+			assert_int_equal(oc_dir_account_add(dir, &erin, NULL), OC_OK);
+			assert_int_equal(oc_dir_certmap_add(dir, "erin", &keys), OC_OK);
+			assert_int_equal(oc_dir_account_remove(dir, "erin"), OC_OK);
+		} else {
+			assert_int_equal(oc_dir_certmap_add(dir, t->map_to, &keys), OC_OK);
+		}
+		if (t->twin) {
+			key2 = make_key();
+			twin = make_cert(&ls, key2, &cas[ROOT]);
+		}
+		memset(&rec, 0, sizeof(rec));
+		rec.revoked = t->revoked;
+		assert_int_equal(oc_certauth_verify_reason(ca, twin ? twin : leaf, NULL, dir, &id,
+		    &reason), t->want_r);
+		assert_string_equal(oc_certauth_reason_name(reason),
+		    oc_certauth_reason_name(t->want_reason));
+		if (t->want_account != NULL)
+			assert_string_equal(id.name, t->want_account);
+		else
+			assert_null(id.name);
+		oc_identity_clear(&id);
+		/* unmapped (left-overs of removed accounts too), the names map again */
+		assert_int_equal(oc_dir_certmap_remove(dir, "dave", &keys), OC_OK);
+		assert_int_equal(oc_dir_certmap_remove(dir, "dave", &keys), OC_ERR_NOT_FOUND);
+		if (t->revoked == NULL && (t->sid != NULL || t->san != NULL)) {
+			assert_int_equal(oc_certauth_verify(ca, leaf, NULL, dir, &id), OC_OK);
+			assert_string_equal(id.name, t->sid != NULL ? "alice" :
+			    strstr(t->san, "carol") ? "carol" : "WS1$");
+			oc_identity_clear(&id);
+		}
+		oc_dir_certmap_clear(&keys);
+		OPENSSL_free(der);
+		X509_free(twin);
+		X509_free(leaf);
+		EVP_PKEY_free(key2);
+		EVP_PKEY_free(key);
+	}
+	assert_int_equal(oc_dir_account_remove(dir, "dave"), OC_OK);
+	oc_dir_close(dir);
+	oc_certauth_free(ca);
+}
+
 int
 main(void)
 {
@@ -757,6 +884,7 @@ main(void)
 		cmocka_unit_test(test_no_certificate),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_sid_ext_decode),
+		cmocka_unit_test(test_explicit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
