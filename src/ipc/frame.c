@@ -31,8 +31,10 @@ write_all2(int fd, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 		if ((size_t)w >= alen) {
 			w -= (ssize_t)alen;
 			alen = 0;
-			b += w;
-			blen -= (size_t)w;
+			if (w > 0) {            /* b may be NULL when there is no payload */
+				b += w;
+				blen -= (size_t)w;
+			}
 		} else {
 			a += w;
 			alen -= (size_t)w;
