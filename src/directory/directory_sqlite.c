@@ -111,13 +111,13 @@ static const char *const migrations[OC_DIR_SCHEMA_VERSION] = {
 	 * account leaves its rows with account NULL: the certificate is then
 	 * refused instead of falling back to its names.
 	 */
-	"CREATE TABLE cert_maps ("
+	"CREATE TABLE IF NOT EXISTS cert_maps ("
 	"  id INTEGER PRIMARY KEY,"
 	"  account INTEGER REFERENCES accounts(id) ON DELETE SET NULL,"
 	"  issuer_serial TEXT UNIQUE,"
 	"  sha256 TEXT UNIQUE,"
 	"  CHECK (issuer_serial IS NOT NULL OR sha256 IS NOT NULL));"
-	"CREATE INDEX cert_maps_account ON cert_maps(account);",
+	"CREATE INDEX IF NOT EXISTS cert_maps_account ON cert_maps(account);",
 };
 
 int
