@@ -8,6 +8,7 @@
 #include "daemon/admin_int.h"
 
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 #define O_PWF   0x80u
 #define O_LIMIT 0x100u
 #define O_REASON 0x200u
+#define O_CERT  0x400u
 #define O_ACCOUNT (O_KIND | O_UPN | O_MAIL | O_DNS | O_DN | O_SID | O_PWF)
 
 #define MAX_POS 4
@@ -42,7 +44,7 @@ struct args {
 	const char *pos[MAX_POS];
 	int npos;
 	int json;
-	const char *kind, *upn, *mail, *dns, *dn, *sid, *pwfile, *limit, *reason;
+	const char *kind, *upn, *mail, *dns, *dn, *sid, *pwfile, *limit, *reason, *cert;
 };
 
 struct ctx {
@@ -67,6 +69,7 @@ static const struct {
 	{ "--password-file", O_PWF, offsetof(struct args, pwfile) },
 	{ "--limit", O_LIMIT, offsetof(struct args, limit) },
 	{ "--reason", O_REASON, offsetof(struct args, reason) },
+	{ "--cert", O_CERT, offsetof(struct args, cert) },
 };
 
 void
@@ -85,6 +88,10 @@ oc_admin_usage(FILE *f)
 "                   [--dn DN] [--sid S] [--password-file F]\n"
 "  account passwd NAME --password-file F\n"
 "  account remove NAME\n"
+"  account map-cert NAME --cert FILE   the certificate (PEM or DER) authenticates as NAME,\n"
+"                                       whatever names it carries (by issuer+serial and\n"
+"                                       SHA-256 of the certificate)\n"
+"  account unmap-cert NAME --cert FILE\n"
 "  group list [--json]\n"
 "  group add NAME [--sid S] | remove NAME   (S: the group's SID, e.g. an AD group's\n"
 "                                       objectSid; Kerberos callers carry it in their PAC)\n"
@@ -466,8 +473,10 @@ cmd_template(struct ctx *c, int argc, char **argv)
 
 /* account */
 
+/* with_maps: add the account's certificate mappings mv (account show) */
 static void
-account_json(FILE *f, const struct oc_identity *id, int has_password)
+account_json(FILE *f, const struct oc_identity *id, int has_password, int with_maps,
+    const struct oc_dir_certmap *mv, size_t nmaps)
 {
 	fputs("{\"name\":", f);
 	json_str(f, id->name);
@@ -483,6 +492,17 @@ account_json(FILE *f, const struct oc_identity *id, int has_password)
 	json_str(f, id->sid);
 	fprintf(f, ",\"password\":%s,\"groups\":", has_password ? "true" : "false");
 	json_list(f, &id->groups);
+	if (with_maps) {
+		fputs(",\"cert_mappings\":[", f);
+		for (size_t i = 0; i < nmaps; i++) {
+			fputs(i ? ",{\"issuer_serial\":" : "{\"issuer_serial\":", f);
+			json_str(f, mv[i].issuer_serial);
+			fputs(",\"sha256\":", f);
+			json_str(f, mv[i].sha256);
+			fputc('}', f);
+		}
+		fputc(']', f);
+	}
 	fputc('}', f);
 }
 
@@ -524,7 +544,7 @@ account_list(struct ctx *c)
 		if (c->json) {
 			if (i)
 				fputc(',', c->out);
-			account_json(c->out, &idv[i], pw);
+			account_json(c->out, &idv[i], pw, 0, NULL, 0);
 			continue;
 		}
 		fprintf(c->out, "%-20s %-8s %-30s %-8s ", idv[i].name,
@@ -542,14 +562,20 @@ account_list(struct ctx *c)
 static int
 account_show(struct ctx *c, const char *name)
 {
+	struct oc_dir_certmap *mv = NULL;
 	struct oc_identity id;
+	size_t n = 0;
 	int r, pw;
 
 	if ((r = oc_dir_account_get(c->dir, name, &id)) != OC_OK)
 		return report(c, r, "account", name);
+	if ((r = oc_dir_certmap_list(c->dir, id.name, &mv, &n)) != OC_OK) {
+		oc_identity_clear(&id);
+		return report(c, r, "account", name);
+	}
 	pw = has_password(c, id.name);
 	if (c->json) {
-		account_json(c->out, &id, pw);
+		account_json(c->out, &id, pw, 1, mv, n);
 		fputc('\n', c->out);
 	} else {
 		fprintf(c->out, "name: %s\nkind: %s\n", id.name,
@@ -559,9 +585,76 @@ account_show(struct ctx *c, const char *name)
 		    id.dn ? id.dn : "-", id.sid ? id.sid : "-", pw ? "set" : "none");
 		join(c->out, &id.groups);
 		fputc('\n', c->out);
+		for (size_t i = 0; i < n; i++)
+			fprintf(c->out, "cert_mapping: sha256 %s issuer_serial %s\n",
+			    mv[i].sha256 ? mv[i].sha256 : "-",
+			    mv[i].issuer_serial ? mv[i].issuer_serial : "-");
 	}
+	oc_dir_certmap_list_free(mv, n);
 	oc_identity_clear(&id);
 	return OC_ADMIN_EXIT_OK;
+}
+
+/* The mapping keys of a certificate file (PEM or DER). */
+static int
+cert_file_keys(struct ctx *c, const char *path, struct oc_dir_certmap *m)
+{
+	static const char pem_start[] = "-----BEGIN ";
+	uint8_t *data = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	int r, dlen;
+
+	memset(m, 0, sizeof(*m));
+	if ((r = oc_file_read(path, &data, &len, 2 * OC_CERT_DER_MAX)) != OC_OK)
+		goto out;
+	/* DER, else the first PEM certificate */
+	if ((r = oc_dir_certmap_keys(data, len, m)) == OC_ERR_DER &&
+	    len >= sizeof(pem_start) - 1 && memchr(data, '-', len) != NULL) {
+		if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL) {
+			r = OC_ERR_NOMEM;
+			goto out;
+		}
+		if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
+		    (dlen = i2d_X509(x, &der)) <= 0) {
+			r = OC_ERR_DER;
+			goto out;
+		}
+		r = oc_dir_certmap_keys(der, (size_t)dlen, m);
+	}
+out:
+	if (r != OC_OK)
+		fprintf(c->err, "opencesd: certificate %s: %s\n", path, oc_strerror(r));
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(bio);
+	free(data);
+	return r;
+}
+
+/* account map-cert / unmap-cert NAME --cert FILE */
+static int
+account_map_cert(struct ctx *c, const struct args *a, int map)
+{
+	struct oc_dir_certmap m;
+	const char *what = map ? "account map-cert" : "account unmap-cert";
+	int x;
+
+	if (a->cert == NULL)
+		return usage_err(c, "%s needs --cert", what);
+	if ((x = open_dir(c)) != 0)
+		return x;
+	if (cert_file_keys(c, a->cert, &m) != OC_OK)
+		return OC_ADMIN_EXIT_USAGE;
+	x = report(c, map ? oc_dir_certmap_add(c->dir, a->pos[0], &m) :
+	    oc_dir_certmap_remove(c->dir, a->pos[0], &m), what, a->pos[0]);
+	if (x == 0)
+		fprintf(c->out, "certificate sha256 %s %s %s\n", m.sha256,
+		    map ? "mapped to" : "unmapped from", a->pos[0]);
+	oc_dir_certmap_clear(&m);
+	return x;
 }
 
 /* The first line of a password file, without its newline; wiped by the caller. */
@@ -670,6 +763,11 @@ cmd_account(struct ctx *c, int argc, char **argv)
 		if ((x = report(c, oc_dir_account_remove(c->dir, a.pos[0]), "account remove", a.pos[0])) == 0)
 			fprintf(c->out, "account %s removed\n", a.pos[0]);
 		return x;
+	}
+	if (strcmp(verb, "map-cert") == 0 || strcmp(verb, "unmap-cert") == 0) {
+		if ((x = parse_args(c, argc - 1, argv + 1, O_CERT, 1, 1, &a)) != 0)
+			return x;
+		return account_map_cert(c, &a, strcmp(verb, "map-cert") == 0);
 	}
 	return usage_err(c, "account: unknown verb '%s'", verb);
 }
