@@ -6,7 +6,8 @@
 # certificate` and curl --cert; unmapped, expired, revoked, unknown-to-the-CA and
 # self-signed certificates, or none, get the security fault (s:Sender a:InvalidSecurity,
 # HTTP 500, like a wrong password: docs/PROTOCOL-NOTES.md); `opences renew --auth
-# certificate` keeps identity and template.
+# certificate` keeps identity and template. An explicit mapping (`account map-cert`) of
+# another account's certificate to demo wins over its UPN; mapped to a removed account: refused.
 . "$(dirname "$0")/lib.sh"
 
 PORT=$(free_port)
@@ -146,4 +147,36 @@ code=$(post_c "$T/renew/cert.pem" "$T/renew/key.pem" "$CEP_C" "$T/gp.xml" "$T/gp
 # the password endpoints do not look at client certificates
 code=$(post_c "$T/self.pem" "$T/self.key" "$CEP_P" "$T/gp.xml" "$T/p.xml")
 [ "$code" = 500 ] && pass "password endpoint ignores the certificate (no UsernameToken: fault)" || fail "password endpoint: HTTP $code"
+# --- explicit mapping (account map-cert): an administrator binds other's User certificate
+# (UPN other@opences.test) to demo; it wins over the UPN, so it authenticates as demo
+printf 'other-pw-%s\n' "$RANDOM" >"$T/other.pw"
+"$OPENCESD" --dir "$D" account add other --upn other@opences.test --mail other@opences.test \
+    --dn CN=other,CN=Users,DC=opences,DC=test --password-file "$T/other.pw" >/dev/null 2>&1 || fail "account add other"
+mkdir -p "$T/other" "$T/mapped"
+"$OPENCES" enroll --policy-url "$CEP_P" --auth password --user other --password-file "$T/other.pw" \
+    --template User --ca-file "$CA" --key-out "$T/other/key.pem" --cert-out "$T/other/cert.pem" \
+    >"$T/other/log" 2>&1 && pass "User certificate for other" || { fail "other enrollment"; cat "$T/other/log" >&2; }
+"$OPENCESD" --dir "$D" account map-cert demo --cert "$T/other/cert.pem" >/dev/null 2>&1 \
+    && pass "account map-cert demo" || fail "account map-cert demo"
+"$OPENCESD" --dir "$D" account show demo | grep -q "^cert_mapping: sha256 $(openssl x509 -in "$T/other/cert.pem" \
+    -outform DER | sha256sum | cut -d' ' -f1) " && pass "account show lists the mapping" || fail "mapping not shown"
+if "$OPENCES" enroll --policy-url "$CEP_C" --auth certificate --tls-cert "$T/other/cert.pem" \
+    --tls-key "$T/other/key.pem" --template WebServer --subject CN=mapped.example.test --dns mapped.example.test \
+    --ca-file "$CA" --key-out "$T/mapped/key.pem" --cert-out "$T/mapped/cert.pem" >"$T/mapped/log" 2>&1; then
+	"$OPENCESD" --dir "$D" cert list --json >"$T/certs.json" 2>&1
+	ms=$(openssl x509 -in "$T/mapped/cert.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+	grep -i "$ms" "$T/certs.json" | grep -q '"demo"' && pass "explicit mapping beats the UPN: issued to demo" \
+	    || fail "explicitly mapped: requester of $ms: $(grep -i "$ms" "$T/certs.json")"
+else fail "enroll with the explicitly mapped certificate: exit $?"; cat "$T/mapped/log" >&2; fi
+# mapped to an account that is then removed: refused, no fallback to the UPN of "other"
+"$OPENCESD" --dir "$D" account add gone >/dev/null 2>&1 || fail "account add gone"
+"$OPENCESD" --dir "$D" account unmap-cert demo --cert "$T/other/cert.pem" >/dev/null 2>&1 || fail "account unmap-cert demo"
+"$OPENCESD" --dir "$D" account map-cert gone --cert "$T/other/cert.pem" >/dev/null 2>&1 || fail "account map-cert gone"
+"$OPENCESD" --dir "$D" account remove gone >/dev/null 2>&1 || fail "account remove gone"
+fault_check "explicitly mapped to a removed account" "$T/other/cert.pem" "$T/other/key.pem" "$CEP_C" "$T/gp.xml" \
+    "no account for its names"
+"$OPENCESD" --dir "$D" account unmap-cert other --cert "$T/other/cert.pem" >/dev/null 2>&1 \
+    && pass "unmap-cert drops the left-over mapping" || fail "unmap-cert of a left-over"
+code=$(post_c "$T/other/cert.pem" "$T/other/key.pem" "$CEP_C" "$T/gp.xml" "$T/gp-other.xml")
+[ "$code" = 200 ] && pass "unmapped: the UPN maps again" || fail "unmapped certificate: HTTP $code"
 finish
