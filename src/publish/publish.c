@@ -107,14 +107,16 @@ handle(struct evhttp_request *req, void *arg)
 		snprintf(len, sizeof(len), "%zu", n);
 		evhttp_add_header(h, "Content-Length", len);
 	} else if ((body = evbuffer_new()) == NULL || evbuffer_add(body, data, n) != 0) {
-		evbuffer_free(body);
+		if (body != NULL)       /* libevent's evbuffer_free does not take NULL */
+			evbuffer_free(body);
 		free(data);
 		reply_error(req, 500, "Internal Server Error");
 		return;
 	}
 	free(data);
 	evhttp_send_reply(req, 200, "OK", body);
-	evbuffer_free(body);
+	if (body != NULL)
+		evbuffer_free(body);
 }
 
 static void *

@@ -66,6 +66,12 @@ ct=$(curl -s -o /dev/null -w '%{content_type}' "$CDP")
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$PUB/.hidden")" = 404 ] && \
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$CDP")" = 405 ] \
     && pass "publication listener: only flat names, GET only" || fail "publication listener accepts more"
+# HEAD: headers with the length, no body; the server keeps serving (and its front end does not restart)
+hl=$(curl -s -I "$CDP" | tr -d '\r' | awk -F': ' 'tolower($1)=="content-length"{print $2}')
+[ "${hl:-0}" -gt 0 ] && [ "$hl" = "$(curl -s "$CDP" | wc -c)" ] && pass "HEAD: Content-Length of the CRL" \
+    || fail "HEAD: Content-Length '$hl'"
+curl -s -I "$CDP" >/dev/null; curl -s -I "$CDP" >/dev/null
+curl -sf "$CDP" -o /dev/null && pass "still serving after HEAD requests" || fail "not serving after HEAD"
 
 # a CRL at start
 N0=$(crl_number complete)
