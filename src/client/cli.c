@@ -143,7 +143,8 @@ client_usage(enum client_cmd cmd, FILE *fp)
 		    "  --daemon                pass after pass until SIGTERM or SIGINT\n"
 		    "  --interval SECONDS      longest wait between passes (default 28800)\n\n"
 		    "Exit status (--once): 0 all good, 1 error, 2 some request denied,\n"
-		    "5 no service reachable. --daemon exits 0 on SIGTERM.\n", common);
+		    "4 some request pending, 5 no service reachable. --daemon exits 0 on SIGTERM.\n",
+		    common);
 		break;
 	case CLIENT_CMD_POLICY:
 		fprintf(fp,
@@ -160,7 +161,8 @@ client_usage(enum client_cmd cmd, FILE *fp)
 		    "  enroll    request a certificate (MS-XCEP policy, then MS-WSTEP enrollment)\n"
 		    "  renew     renew a certificate with a request signed by its current key\n"
 		    "  policy    show the templates and enrollment services offered to the caller\n"
-		    "  autoenroll  keep the certificates of autoenrollment templates in a store\n\n"
+		    "  autoenroll  keep the certificates of autoenrollment templates in a store\n"
+		    "  retrieve  collect the certificate of a pending request once approved\n\n"
 		    "Run `opences COMMAND --help` for the options of a command.\n");
 		break;
 	}

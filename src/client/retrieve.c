@@ -215,6 +215,7 @@ parse(int argc, char **argv, struct rt *t)
 		{ "ca-file", required_argument, NULL, R_CA },
 		{ "timeout", required_argument, NULL, R_TIMEOUT },
 		{ "connect-timeout", required_argument, NULL, R_CTIMEOUT },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};

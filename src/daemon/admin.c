@@ -1008,12 +1008,23 @@ cert_one(struct ctx *c, struct oc_store *st, const char *verb, const struct args
 		}
 	} else if (strcmp(verb, "revoke") == 0) {
 		r = oc_store_cert_revoke(st, serial, reason, 0);
-		if (r == OC_OK)
+		if (r == OC_OK) {
+			char actor[256];
+
+			oc_admin_actor(actor, sizeof(actor));
+			oc_audit("revoke", "serial", serial, "reason", oc_crl_reason_name(reason),
+			    "actor", actor, (char *)NULL);
 			fprintf(c->out, "revoked %s (%s)\n", serial, oc_crl_reason_name(reason));
+		}
 	} else {
 		r = oc_store_cert_unrevoke(st, serial);
-		if (r == OC_OK)
+		if (r == OC_OK) {
+			char actor[256];
+
+			oc_admin_actor(actor, sizeof(actor));
+			oc_audit("unrevoke", "serial", serial, "actor", actor, (char *)NULL);
 			fprintf(c->out, "released %s from hold\n", serial);
+		}
 	}
 	if (r == OC_ERR_EXISTS || r == OC_ERR_DENIED || (r == OC_ERR_INVALID && verb[0] == 'u')) {
 		fprintf(c->err, "opencesd: cert %s %s: %s\n", verb, serial, r == OC_ERR_EXISTS ?

@@ -14,14 +14,16 @@
 int main(int argc, char **argv);
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr,
-	    "usage: opencesd demo --dir DIR [--listen ADDRESS:PORT]\n"
+	fprintf(fp,
+	    "usage: opencesd demo --dir DIR [--listen ADDRESS:PORT] [--keytab FILE [--spn HTTP/host]]\n"
+	    "                     [--publish-listen ADDRESS:PORT|port+1]\n"
 	    "       opencesd serve --config FILE\n"
 	    "       opencesd init --config FILE\n"
 	    "       opencesd (--dir DIR | --config FILE) OBJECT VERB [ARGS]\n"
-	    "         OBJECT: template, account, group, grant, revoke, request, cert, crl\n"
+	    "         OBJECT: template, account, group, ca, grant, revoke, request, cert, crl\n"
+	    "         (opencesd --dir DIR help: every command)\n"
 	    "       opencesd --version\n");
 }
 
@@ -49,7 +51,7 @@ main(int argc, char **argv)
 
 	oc_log_init("opencesd", getenv("OPENCES_DEBUG") ? OC_LOG_DEBUG : OC_LOG_INFO);
 	if (argc < 2) {
-		usage();
+		usage(stderr);
 		return 1;
 	}
 	if (!strcmp(argv[1], "--version")) {
@@ -57,7 +59,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage();
+		usage(stdout);
 		return 0;
 	}
 	if (!strcmp(argv[1], "demo"))
@@ -86,6 +88,6 @@ main(int argc, char **argv)
 		oc_config_clear(&cfg);
 		return r;
 	}
-	usage();
+	usage(stderr);
 	return 1;
 }

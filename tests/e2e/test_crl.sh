@@ -80,6 +80,8 @@ N0=$(crl_number complete)
 # revoke with reasons, publish on demand
 adm cert revoke "$BAD" --reason keyCompromise >/dev/null && pass "revoked $BAD keyCompromise" || fail "revoke"
 adm cert revoke "$HELD" --reason certificateHold >/dev/null && pass "held $HELD" || fail "hold"
+grep '"event":"revoke"' "$D/audit.log" | grep -i "\"serial\":\"$BAD\"" | grep -q '"reason":"keyCompromise","actor":"' \
+    && pass "revocation audited with reason and actor" || fail "revocation not audited: $(grep revoke "$D/audit.log" | tail -2)"
 adm crl publish >/dev/null && pass "crl publish" || fail "crl publish"
 wait_number_above complete "$N0" && pass "the CA published a new CRL within seconds" || fail "no new CRL"
 N1=$(crl_number complete)
