@@ -1,4 +1,5 @@
 #include "ipc/ca_proto.h"
+#include "ipc/ipc_identity.h"
 #include "ipc/frame.h"
 #include "common/limits.h"
 
@@ -29,26 +30,6 @@ oc_ca_result_clear(struct oc_ca_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int
-put_identity(struct ocbuf *b, const struct oc_identity *id)
-{
-	int r;
-
-	if ((r = ocbuf_put_cstring(b, id->name)) ||
-	    (r = ocbuf_put_u32(b, (uint32_t)id->kind)) ||
-	    (r = ocbuf_put_u32(b, (uint32_t)id->auth_type)) ||
-	    (r = ocbuf_put_cstring(b, id->upn)) ||
-	    (r = ocbuf_put_cstring(b, id->mail)) ||
-	    (r = ocbuf_put_cstring(b, id->dns_name)) ||
-	    (r = ocbuf_put_cstring(b, id->dn)) ||
-	    (r = ocbuf_put_cstring(b, id->sid)) ||
-	    (r = ocbuf_put_u32(b, (uint32_t)id->groups.n)))
-		return r;
-	for (size_t i = 0; i < id->groups.n; i++)
-		if ((r = ocbuf_put_cstring(b, id->groups.v[i])))
-			return r;
-	return OC_OK;
-}
 
 /* empty string on the wire => NULL */
 static int
@@ -65,47 +46,13 @@ get_opt_cstring(struct ocbuf *b, char **s, size_t max)
 	return OC_OK;
 }
 
-static int
-get_identity(struct ocbuf *b, struct oc_identity *id)
-{
-	uint32_t kind, auth, ngroups;
-	int r;
-
-	if ((r = get_opt_cstring(b, &id->name, OC_NAME_MAX)) ||
-	    (r = ocbuf_get_u32(b, &kind)) ||
-	    (r = ocbuf_get_u32(b, &auth)) ||
-	    (r = get_opt_cstring(b, &id->upn, OC_NAME_MAX)) ||
-	    (r = get_opt_cstring(b, &id->mail, OC_NAME_MAX)) ||
-	    (r = get_opt_cstring(b, &id->dns_name, OC_NAME_MAX)) ||
-	    (r = get_opt_cstring(b, &id->dn, OC_SUBJECT_MAX)) ||
-	    (r = get_opt_cstring(b, &id->sid, OC_NAME_MAX)) ||
-	    (r = ocbuf_get_u32(b, &ngroups)))
-		return r;
-	if (kind > OC_ACCOUNT_COMPUTER || ngroups > OC_GROUPS_MAX)
-		return OC_ERR_PARSE;
-	if (auth != OC_AUTH_ANONYMOUS && auth != OC_AUTH_KERBEROS &&
-	    auth != OC_AUTH_PASSWORD && auth != OC_AUTH_CERTIFICATE)
-		return OC_ERR_PARSE;
-	id->kind = (enum oc_account_kind)kind;
-	id->auth_type = (enum oc_auth_type)auth;
-	for (uint32_t i = 0; i < ngroups; i++) {
-		char *g = NULL;
-		if ((r = ocbuf_get_cstring(b, &g, OC_NAME_MAX)) != OC_OK)
-			return r;
-		r = oc_strlist_add(&id->groups, g);
-		free(g);
-		if (r != OC_OK)
-			return r;
-	}
-	return OC_OK;
-}
 
 int
 oc_ca_order_encode(const struct oc_ca_order *o, struct ocbuf *b)
 {
 	int r;
 
-	if ((r = put_identity(b, &o->requester)) ||
+	if ((r = oc_ipc_identity_put(b, &o->requester)) ||
 	    (r = ocbuf_put_cstring(b, o->template_hint)) ||
 	    (r = ocbuf_put_cstring(b, o->request_attributes)) ||
 	    (r = ocbuf_put_string(b, o->request, o->request ? o->request_len : 0)) ||
@@ -121,7 +68,7 @@ oc_ca_order_decode(struct ocbuf *b, struct oc_ca_order *o)
 	int r;
 
 	memset(o, 0, sizeof(*o));
-	if ((r = get_identity(b, &o->requester)) ||
+	if ((r = oc_ipc_identity_get(b, &o->requester)) ||
 	    (r = get_opt_cstring(b, &o->template_hint, OC_TEMPLATE_NAME_MAX)) ||
 	    (r = get_opt_cstring(b, &o->request_attributes, 8192)) ||
 	    (r = ocbuf_get_blob(b, &o->request, &o->request_len, OC_REQUEST_DER_MAX)) ||
