@@ -879,50 +879,7 @@ cmd_rights(struct ctx *c, int grant, int argc, char **argv)
 	return x;
 }
 
-/* request / cert (the CA store) */
-
-static const char *
-status_name(int s)
-{
-	switch (s) {
-	case OC_REQ_STATUS_PENDING: return "pending";
-	case OC_REQ_STATUS_ISSUED: return "issued";
-	case OC_REQ_STATUS_DENIED: return "denied";
-	case OC_REQ_STATUS_FAILED: return "failed";
-	}
-	return "unknown";
-}
-
-static void
-request_row(const struct oc_store_request *q, void *arg)
-{
-	struct ctx *c = arg;
-	char when[32];
-
-	if (c->json) {
-		fprintf(c->out, "%s{\"request_id\":%u,\"status\":\"%s\",\"hresult\":\"0x%08x\",\"requester\":",
-		    c->rows ? "," : "", q->request_id, status_name(q->status), q->hresult);
-		json_str(c->out, q->requester);
-		fputs(",\"template\":", c->out);
-		json_str(c->out, q->template_name);
-		fputs(",\"submitted\":", c->out);
-		json_time(c->out, q->submitted);
-		fputs(",\"resolved\":", c->out);
-		json_time(c->out, q->resolved);
-		fputs(",\"serial\":", c->out);
-		json_str(c->out, q->serial_hex);
-		fputs(",\"disposition\":", c->out);
-		json_str(c->out, q->disposition);
-		fputc('}', c->out);
-	} else {
-		oc_time_iso8601(q->submitted, when, sizeof(when));
-		fprintf(c->out, "%-10u %-8s %-20s %-20s %-20s %-24s %s\n", q->request_id,
-		    status_name(q->status), when, q->requester ? q->requester : "-",
-		    q->template_name ? q->template_name : "-", q->serial_hex ? q->serial_hex : "-",
-		    q->disposition ? q->disposition : "");
-	}
-	c->rows++;
-}
+/* cert (the CA store) */
 
 static void
 cert_row(const struct oc_store_cert *s, void *arg)
@@ -1040,60 +997,31 @@ cert_one(struct ctx *c, struct oc_store *st, const char *verb, const struct args
 	return x;
 }
 
+/* cert show|revoke|unrevoke SERIAL (lists are in admin_lifecycle.c). */
 static int
-cmd_store(struct ctx *c, int certs, int argc, char **argv)
+cmd_cert(struct ctx *c, int argc, char **argv)
 {
 	struct oc_store *s = NULL;
 	struct args a;
 	const char *verb = argc > 0 ? argv[0] : "";
-	unsigned long long limit = 0;
-	char *end = NULL;
 	int x, r;
 
-	int one = certs && (strcmp(verb, "show") == 0 || strcmp(verb, "revoke") == 0 ||
-	    strcmp(verb, "unrevoke") == 0);
-
-	if (strcmp(verb, "list") != 0 && !one)
-		return usage_err(c, "unknown verb '%s' (%s)", verb,
-		    certs ? "list, show, revoke or unrevoke" : "only list");
-	if (one)
-		x = parse_args(c, argc - 1, argv + 1, verb[0] == 's' ? O_JSON :
-		    verb[0] == 'r' ? O_REASON : 0, 1, 1, &a);
-	else
-		x = parse_args(c, argc - 1, argv + 1, O_JSON | O_LIMIT, 0, 0, &a);
+	if (strcmp(verb, "show") != 0 && strcmp(verb, "revoke") != 0 &&
+	    strcmp(verb, "unrevoke") != 0)
+		return usage_err(c, "unknown verb '%s' (list, show, revoke or unrevoke)", verb);
+	x = parse_args(c, argc - 1, argv + 1, verb[0] == 's' ? O_JSON :
+	    verb[0] == 'r' ? O_REASON : 0, 1, 1, &a);
 	if (x != 0)
 		return x;
-	if (a.limit != NULL) {
-		limit = strtoull(a.limit, &end, 10);
-		if (a.limit[0] < '0' || a.limit[0] > '9' || *end != '\0' || limit > 1000000)
-			return usage_err(c, "--limit wants a number up to 1000000, not %s", a.limit);
-	}
 	if (access(c->store_path, F_OK) != 0) {
 		fprintf(c->err, "opencesd: no CA store at %s\n", c->store_path);
 		return OC_ADMIN_EXIT_NOT_FOUND;
 	}
 	if ((r = oc_store_open(c->store_path, &s)) != OC_OK)
 		return report(c, r, "open store", c->store_path);
-	if (one) {
-		x = cert_one(c, s, verb, &a);
-		oc_store_close(s);
-		return x;
-	}
-	c->rows = 0;
-	if (c->json)
-		fputc('[', c->out);
-	else if (certs)
-		fprintf(c->out, "%-34s %-10s %-20s %-8s %-20s %-20s %s\n", "SERIAL", "REQUEST",
-		    "NOT AFTER", "STATE", "TEMPLATE", "REQUESTER", "SUBJECT");
-	else
-		fprintf(c->out, "%-10s %-8s %-20s %-20s %-20s %-24s %s\n", "REQUEST", "STATUS",
-		    "SUBMITTED", "REQUESTER", "TEMPLATE", "SERIAL", "DISPOSITION");
-	r = certs ? oc_store_cert_list(s, (size_t)limit, cert_row, c) :
-	    oc_store_request_list(s, (size_t)limit, request_row, c);
-	if (c->json)
-		fputs("]\n", c->out);
+	x = cert_one(c, s, verb, &a);
 	oc_store_close(s);
-	return report(c, r, certs ? "cert list" : "request list", NULL);
+	return x;
 }
 
 int
@@ -1127,7 +1055,7 @@ oc_admin_run(const char *dir_path, const char *store_path, int argc, char **argv
 	    (strcmp(obj, "cert") == 0 && argc > 1 && strcmp(argv[1], "list") == 0))
 		x = oc_admin_lifecycle(store_path, obj, argc - 1, argv + 1, out, err);
 	else if (strcmp(obj, "cert") == 0)
-		x = cmd_store(&c, 1, argc - 1, argv + 1);
+		x = cmd_cert(&c, argc - 1, argv + 1);
 	else if (strcmp(obj, "ca") == 0)
 		x = oc_admin_ca(dir_path, argc - 1, argv + 1, out, err);
 	else
