@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "ca/ca_pkcs11.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -196,8 +197,13 @@ ca_load_key_cert(const char *key_file, const char *cert_file, EVP_PKEY **key, X5
 
 	*key = NULL;
 	*cert = NULL;
-	if ((r = pem_read_key(key_file, &k)) != OC_OK) {
-		error_fr(r, "CA key %s", key_file);
+	if (ca_pkcs11_is_uri(key_file))
+		r = ca_pkcs11_load_key(key_file, 0, NULL, &k, NULL);
+	else
+		r = pem_read_key(key_file, &k);
+	if (r != OC_OK) {
+		/* a PKCS#11 URI may carry a pin-value: never log it */
+		error_fr(r, "CA key %s", ca_pkcs11_is_uri(key_file) ? "(PKCS#11)" : key_file);
 		goto out;
 	}
 	if ((r = pem_read_cert(cert_file, &x)) != OC_OK) {
@@ -207,7 +213,8 @@ ca_load_key_cert(const char *key_file, const char *cert_file, EVP_PKEY **key, X5
 	r = OC_ERR_CONFIG;
 	if (X509_check_private_key(x, k) != 1) {
 		ERR_clear_error();
-		log_error("CA key %s does not match certificate %s", key_file, cert_file);
+		log_error("CA key %s does not match certificate %s",
+		    ca_pkcs11_is_uri(key_file) ? "(PKCS#11)" : key_file, cert_file);
 		goto out;
 	}
 	if (X509_check_ca(x) < 1) {
@@ -316,6 +323,38 @@ file_exists(const char *path, int *exists)
 	return errno == ENOENT ? OC_OK : OC_ERR_IO;
 }
 
+/*
+ * The key in a PKCS#11 token: with a certificate, load and check both; without one,
+ * use the token's key (generated there when absent) and certify it.
+ */
+static int
+init_pkcs11(const struct oc_ca_config *cfg)
+{
+	EVP_PKEY *k = NULL;
+	X509 *x = NULL;
+	char *pem = NULL;
+	int r, have_cert = 0, created = 0;
+
+	if ((r = file_exists(cfg->cert_file, &have_cert)) != OC_OK)
+		goto out;
+	if (have_cert) {
+		r = ca_load_key_cert(cfg->key_file, cfg->cert_file, &k, &x);
+		goto out;
+	}
+	if ((r = ca_pkcs11_load_key(cfg->key_file, 1, cfg->key_type, &k, &created)) != OC_OK ||
+	    (r = self_sign(cfg, k, &x)) != OC_OK || (r = pkix_cert_to_pem(x, &pem)) != OC_OK ||
+	    (r = oc_file_write(cfg->cert_file, pem, strlen(pem), 0644)) != OC_OK)
+		goto out;
+	log_info("created CA \"%s\" (%s) with a %s key in a PKCS#11 token",
+	    cfg->ca_name ? cfg->ca_name : OC_CA_DEFAULT_NAME, cfg->cert_file,
+	    created ? "new" : "existing");
+out:
+	free(pem);
+	EVP_PKEY_free(k);
+	X509_free(x);
+	return r;
+}
+
 int
 oc_ca_init(const struct oc_ca_config *cfg)
 {
@@ -326,6 +365,8 @@ oc_ca_init(const struct oc_ca_config *cfg)
 
 	if (cfg == NULL || cfg->key_file == NULL || cfg->cert_file == NULL)
 		return OC_ERR_INVALID;
+	if (ca_pkcs11_is_uri(cfg->key_file))
+		return init_pkcs11(cfg);
 	if ((r = file_exists(cfg->key_file, &have_key)) != OC_OK ||
 	    (r = file_exists(cfg->cert_file, &have_cert)) != OC_OK)
 		goto out;

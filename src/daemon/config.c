@@ -189,8 +189,9 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 	} else if (!strcmp(sec, "ca")) {
 		if (!strcmp(k, "name"))
 			return set_str(&c->ca_name, v);
-		if (!strcmp(k, "key"))
-			return set_path(c, &c->ca_key, v);
+		if (!strcmp(k, "key"))   /* a file, or a PKCS#11 URI (ca/ca_pkcs11.h) */
+			return strncasecmp(v, "pkcs11:", 7) ? set_path(c, &c->ca_key, v) :
+			    set_str(&c->ca_key, v);
 		if (!strcmp(k, "cert"))
 			return set_path(c, &c->ca_cert, v);
 		if (!strcmp(k, "key_type")) {
