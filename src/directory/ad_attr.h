@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/limits.h"
 #include "common/util.h"
 #include "model/policy.h"
 #include "model/template.h"
