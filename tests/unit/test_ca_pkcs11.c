@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,61 @@ test_order_signed_by_token(void **state)
 	(void)state;
 }
 
+/* The signing pool's case: several threads sign with the one token key at once. */
+#define SIGN_THREADS 4
+#define SIGN_ROUNDS  16
+
+struct signer {
+	EVP_PKEY *key;
+	int ok;
+};
+
+static void *
+sign_loop(void *arg)
+{
+	struct signer *s = arg;
+	unsigned char msg[32], sig[512];
+
+	s->ok = 0;
+	for (int i = 0; i < SIGN_ROUNDS; i++) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		size_t siglen = sizeof(sig);
+		int good;
+
+		memset(msg, i, sizeof(msg));
+		good = md != NULL &&
+		    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, s->key) == 1 &&
+		    EVP_DigestSign(md, sig, &siglen, msg, sizeof(msg)) == 1 &&
+		    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, s->key) == 1 &&
+		    EVP_DigestVerify(md, sig, siglen, msg, sizeof(msg)) == 1;
+		EVP_MD_CTX_free(md);
+		if (!good)
+			return NULL;
+	}
+	s->ok = 1;
+	return NULL;
+}
+
+static void
+test_concurrent_signing(void **state)
+{
+	struct oc_ca *ca = NULL;
+	struct signer s[SIGN_THREADS];
+	pthread_t th[SIGN_THREADS];
+
+	assert_int_equal(oc_ca_open(&F.cfg, &ca), OC_OK);
+	for (int i = 0; i < SIGN_THREADS; i++) {
+		s[i].key = ca->key;
+		assert_int_equal(pthread_create(&th[i], NULL, sign_loop, &s[i]), 0);
+	}
+	for (int i = 0; i < SIGN_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_true(s[i].ok);
+	}
+	oc_ca_close(ca);
+	(void)state;
+}
+
 /* A wrong PIN or an unknown token: a configuration error, no key. */
 static void
 test_wrong_pin_or_token(void **state)
@@ -347,6 +403,7 @@ main(void)
 		cmocka_unit_test_setup(test_key_not_extractable, skip_setup),
 		cmocka_unit_test_setup(test_restart_same_key, skip_setup),
 		cmocka_unit_test_setup(test_order_signed_by_token, skip_setup),
+		cmocka_unit_test_setup(test_concurrent_signing, skip_setup),
 		cmocka_unit_test_setup(test_wrong_pin_or_token, skip_setup),
 	};
 
