@@ -361,8 +361,10 @@ oc_ad_attr_ces_add(const uint8_t *p, size_t len, struct oc_ces_uri **v, size_t *
 		if (i < len && p[i] != '\n')
 			continue;
 		if (i > start) {
-			if (nl == 5)
-				goto out;       /* six lines without a blank one between */
+			if (nl == 5) {
+				r = OC_ERR_PARSE;   /* six lines without a blank one between */
+				goto out;
+			}
 			line[nl] = p + start;
 			llen[nl] = i - start;
 			nl++;

@@ -266,6 +266,8 @@ test_enrollment_servers(void **state)
 		"1\n16\n0\nhttps://x", "1\n2\n2\nhttps://x", "1\n2\n0\nhttps://x\n2",
 		"x\n2\n0\nhttps://x", "1\n2\n0\nhttps://a b", "1\n2\n0\nhttps://x\n\n1\n2",
 		"-1\n2\n0\nhttps://x",
+		/* a good endpoint, then six lines in a row (fuzz_directory_attr) */
+		"1\n2\n0\nhttps://x\n\n1\n2\n0\nhttps://y\n0\nhttps://z",
 	};
 	struct oc_ces_uri *v = NULL;
 	uint8_t *dec = NULL;
