@@ -384,7 +384,9 @@ ca_pkcs11_load_key(const char *uri, int create, const char *key_type, EVP_PKEY *
 	}
 	if (PKCS11_CTX_load(h->ctx, u->module) != 0) {
 		p11_errors("PKCS#11 module");
-		log_error("cannot load PKCS#11 module %s", u->module);
+		/* a malformed query could have left a PIN in the module path: not logged then */
+		log_error("cannot load PKCS#11 module %s",
+		    strstr(u->module, "pin-") == NULL ? u->module : "(module-path of the URI)");
 		PKCS11_CTX_free(h->ctx);
 		h->ctx = NULL;
 		goto out;
@@ -400,7 +402,7 @@ ca_pkcs11_load_key(const char *uri, int create, const char *key_type, EVP_PKEY *
 			break;
 	}
 	if (slot == NULL) {
-		log_error("no PKCS#11 token labelled \"%s\" in %s", u->token, u->module);
+		log_error("no PKCS#11 token labelled \"%s\"", u->token);
 		goto out;
 	}
 	if (PKCS11_open_session(slot, create ? 1 : 0) != 0 ||
