@@ -59,7 +59,10 @@ struct oc_ad_ra_app {
 	uint32_t key_usage;                 /* msPKI-Key-Usage */
 	int has_symmetric_key_length, has_key_usage;
 };
-/* Decode one value into r (add to what earlier values put there). */
+/*
+ * Decode one value into r (add to what earlier values put there). On error r
+ * may hold part of the value: clear it and drop the attribute.
+ */
 int oc_ad_attr_ra_app_add(struct oc_ad_ra_app *r, const uint8_t *p, size_t len) OC_WUR;
 void oc_ad_ra_app_clear(struct oc_ad_ra_app *r);        /* NULL-safe */
 
