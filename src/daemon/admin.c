@@ -218,49 +218,15 @@ open_dir(struct ctx *c)
 /* JSON output */
 
 static void
-json_str(FILE *f, const char *s)
-{
-	if (s == NULL) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void
 json_list(FILE *f, const struct oc_strlist *l)
 {
 	fputc('[', f);
 	for (size_t i = 0; i < l->n; i++) {
 		if (i)
 			fputc(',', f);
-		json_str(f, l->v[i]);
+		oc_admin_json_str(f, l->v[i]);
 	}
 	fputc(']', f);
-}
-
-static void
-json_time(FILE *f, time_t t)
-{
-	char buf[32];
-
-	if (t == 0) {
-		fputs("null", f);
-		return;
-	}
-	oc_time_iso8601(t, buf, sizeof(buf));
-	json_str(f, buf);
 }
 
 static const char *
@@ -281,11 +247,11 @@ template_json(FILE *f, const struct oc_template *t, int with_grants,
     const struct oc_dir_grant *gv, size_t ng)
 {
 	fputs("{\"cn\":", f);
-	json_str(f, t->cn);
+	oc_admin_json_str(f, t->cn);
 	fputs(",\"display_name\":", f);
-	json_str(f, t->display_name);
+	oc_admin_json_str(f, t->display_name);
 	fputs(",\"oid\":", f);
-	json_str(f, t->oid);
+	oc_admin_json_str(f, t->oid);
 	fprintf(f, ",\"schema_version\":%u,\"revision\":%u,\"minor_revision\":%u,"
 	    "\"general_flags\":%u,\"enrollment_flags\":%u,\"private_key_flags\":%u,"
 	    "\"name_flags\":%u,\"min_key_size\":%u,\"key_spec\":%u,\"ra_signatures\":%u,"
@@ -315,19 +281,19 @@ template_json(FILE *f, const struct oc_template *t, int with_grants,
 	fputs(",\"csps\":[", f);
 	for (size_t i = 0; i < t->ncsps; i++) {
 		fprintf(f, "%s{\"priority\":%u,\"name\":", i ? "," : "", t->csps[i].priority);
-		json_str(f, t->csps[i].name);
+		oc_admin_json_str(f, t->csps[i].name);
 		fputc('}', f);
 	}
 	fputs("],\"key_algorithm\":", f);
-	json_str(f, t->key_algorithm);
+	oc_admin_json_str(f, t->key_algorithm);
 	fputs(",\"hash_algorithm\":", f);
-	json_str(f, t->hash_algorithm);
+	oc_admin_json_str(f, t->hash_algorithm);
 	fprintf(f, ",\"changed\":%lld", (long long)t->changed);
 	if (with_grants) {
 		fputs(",\"grants\":[", f);
 		for (size_t i = 0; i < ng; i++) {
 			fprintf(f, "%s{\"principal\":", i ? "," : "");
-			json_str(f, gv[i].principal);
+			oc_admin_json_str(f, gv[i].principal);
 			fprintf(f, ",\"enroll\":%s,\"autoenroll\":%s}",
 			    gv[i].rights & OC_RIGHT_ENROLL ? "true" : "false",
 			    gv[i].rights & OC_RIGHT_AUTOENROLL ? "true" : "false");
@@ -479,26 +445,26 @@ account_json(FILE *f, const struct oc_identity *id, int has_password, int with_m
     const struct oc_dir_certmap *mv, size_t nmaps)
 {
 	fputs("{\"name\":", f);
-	json_str(f, id->name);
+	oc_admin_json_str(f, id->name);
 	fprintf(f, ",\"kind\":\"%s\",\"upn\":", id->kind == OC_ACCOUNT_COMPUTER ? "computer" : "user");
-	json_str(f, id->upn);
+	oc_admin_json_str(f, id->upn);
 	fputs(",\"mail\":", f);
-	json_str(f, id->mail);
+	oc_admin_json_str(f, id->mail);
 	fputs(",\"dns_name\":", f);
-	json_str(f, id->dns_name);
+	oc_admin_json_str(f, id->dns_name);
 	fputs(",\"dn\":", f);
-	json_str(f, id->dn);
+	oc_admin_json_str(f, id->dn);
 	fputs(",\"sid\":", f);
-	json_str(f, id->sid);
+	oc_admin_json_str(f, id->sid);
 	fprintf(f, ",\"password\":%s,\"groups\":", has_password ? "true" : "false");
 	json_list(f, &id->groups);
 	if (with_maps) {
 		fputs(",\"cert_mappings\":[", f);
 		for (size_t i = 0; i < nmaps; i++) {
 			fputs(i ? ",{\"issuer_serial\":" : "{\"issuer_serial\":", f);
-			json_str(f, mv[i].issuer_serial);
+			oc_admin_json_str(f, mv[i].issuer_serial);
 			fputs(",\"sha256\":", f);
-			json_str(f, mv[i].sha256);
+			oc_admin_json_str(f, mv[i].sha256);
 			fputc('}', f);
 		}
 		fputc(']', f);
@@ -791,7 +757,7 @@ group_list(struct ctx *c)
 			break;
 		if (c->json) {
 			fprintf(c->out, "%s{\"name\":", i ? "," : "");
-			json_str(c->out, names.v[i]);
+			oc_admin_json_str(c->out, names.v[i]);
 			fputs(",\"members\":", c->out);
 			json_list(c->out, &members);
 			fputc('}', c->out);
@@ -881,43 +847,6 @@ cmd_rights(struct ctx *c, int grant, int argc, char **argv)
 
 /* cert (the CA store) */
 
-static void
-cert_row(const struct oc_store_cert *s, void *arg)
-{
-	struct ctx *c = arg;
-	char until[32];
-
-	if (c->json) {
-		fprintf(c->out, "%s{\"serial\":", c->rows ? "," : "");
-		json_str(c->out, s->serial_hex);
-		fprintf(c->out, ",\"request_id\":%u,\"subject\":", s->request_id);
-		json_str(c->out, s->subject);
-		fputs(",\"requester\":", c->out);
-		json_str(c->out, s->requester);
-		fputs(",\"template\":", c->out);
-		json_str(c->out, s->template_name);
-		fputs(",\"not_before\":", c->out);
-		json_time(c->out, s->not_before);
-		fputs(",\"not_after\":", c->out);
-		json_time(c->out, s->not_after);
-		fprintf(c->out, ",\"revoked\":%s", s->revoked ? "true" : "false");
-		if (s->revoked) {
-			fprintf(c->out, ",\"revocation_reason\":%d,\"revocation_reason_name\":\"%s\","
-			    "\"revoked_at\":", s->revocation_reason,
-			    oc_crl_reason_name(s->revocation_reason));
-			json_time(c->out, s->revoked_at);
-		}
-		fputc('}', c->out);
-	} else {
-		oc_time_iso8601(s->not_after, until, sizeof(until));
-		fprintf(c->out, "%-34s %-10u %-20s %-8s %-20s %-20s %s\n",
-		    s->serial_hex ? s->serial_hex : "-", s->request_id, until,
-		    s->revoked ? "revoked" : "valid", s->template_name ? s->template_name : "-",
-		    s->requester ? s->requester : "-", s->subject ? s->subject : "");
-	}
-	c->rows++;
-}
-
 /* Human form of one certificate (cert show). */
 static void
 cert_show_text(struct ctx *c, const struct oc_store_cert *s)
@@ -958,7 +887,7 @@ cert_one(struct ctx *c, struct oc_store *st, const char *verb, const struct args
 		if ((r = oc_store_cert_get(st, serial, &cert)) == OC_OK) {
 			c->rows = 0;
 			if (c->json) {
-				cert_row(&cert, c);
+				oc_admin_cert_json(c->out, &cert);
 				fputc('\n', c->out);
 			} else
 				cert_show_text(c, &cert);

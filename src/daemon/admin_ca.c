@@ -14,39 +14,23 @@
 #include "directory/directory.h"
 
 static void
-json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
-static void
 print_ca(FILE *out, const struct oc_ca_entry *ca, int json)
 {
 	if (json) {
 		fputs("{\"name\":", out);
-		json_str(out, ca->name);
+		oc_admin_json_str(out, ca->name);
 		fputs(",\"templates\":[", out);
 		for (size_t i = 0; i < ca->templates.n; i++) {
 			if (i)
 				fputc(',', out);
-			json_str(out, ca->templates.v[i]);
+			oc_admin_json_str(out, ca->templates.v[i]);
 		}
 		fputs("],\"uris\":[", out);
 		for (size_t i = 0; i < ca->nuris; i++) {
 			fprintf(out, "%s{\"auth\":%u,\"priority\":%u,\"renewal_only\":%s,\"uri\":",
 			    i ? "," : "", ca->uris[i].auth, ca->uris[i].priority,
 			    ca->uris[i].renewal_only ? "true" : "false");
-			json_str(out, ca->uris[i].uri);
+			oc_admin_json_str(out, ca->uris[i].uri);
 			fputc('}', out);
 		}
 		fputs("]}", out);

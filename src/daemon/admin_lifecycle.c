@@ -128,40 +128,6 @@ oc_admin_actor(char *buf, size_t len)
 
 /* JSON */
 
-static void
-jstr(FILE *f, const char *s)
-{
-	if (s == NULL) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void
-jtime(FILE *f, time_t t)
-{
-	char buf[32];
-
-	if (t == 0) {
-		fputs("null", f);
-		return;
-	}
-	oc_time_iso8601(t, buf, sizeof(buf));
-	jstr(f, buf);
-}
-
 static const char *
 status_name(int s, int approved)
 {
@@ -181,19 +147,19 @@ request_json(FILE *f, const struct oc_store_request *q)
 	    "\"hresult_decimal\":%d,\"requester\":", q->request_id,
 	    status_name(q->status, q->approved), q->approved ? "true" : "false", q->hresult,
 	    (int32_t)q->hresult);
-	jstr(f, q->requester);
+	oc_admin_json_str(f, q->requester);
 	fputs(",\"template\":", f);
-	jstr(f, q->template_name);
+	oc_admin_json_str(f, q->template_name);
 	fputs(",\"submitted\":", f);
-	jtime(f, q->submitted);
+	oc_admin_json_time(f, q->submitted);
 	fputs(",\"resolved\":", f);
-	jtime(f, q->resolved);
+	oc_admin_json_time(f, q->resolved);
 	fputs(",\"serial\":", f);
-	jstr(f, q->serial_hex);
+	oc_admin_json_str(f, q->serial_hex);
 	fputs(",\"disposition\":", f);
-	jstr(f, q->disposition);
+	oc_admin_json_str(f, q->disposition);
 	fputs(",\"actor\":", f);
-	jstr(f, q->actor);
+	oc_admin_json_str(f, q->actor);
 	fprintf(f, ",\"request_size\":%zu}", q->request_der_len);
 }
 
@@ -224,26 +190,9 @@ cert_row(const struct oc_store_cert *s, void *arg)
 	char until[32];
 
 	if (c->json) {
-		fprintf(c->out, "%s{\"serial\":", c->rows ? "," : "");
-		jstr(c->out, s->serial_hex);
-		fprintf(c->out, ",\"request_id\":%u,\"subject\":", s->request_id);
-		jstr(c->out, s->subject);
-		fputs(",\"requester\":", c->out);
-		jstr(c->out, s->requester);
-		fputs(",\"template\":", c->out);
-		jstr(c->out, s->template_name);
-		fputs(",\"not_before\":", c->out);
-		jtime(c->out, s->not_before);
-		fputs(",\"not_after\":", c->out);
-		jtime(c->out, s->not_after);
-		fprintf(c->out, ",\"revoked\":%s", s->revoked ? "true" : "false");
-		if (s->revoked) {
-			fprintf(c->out, ",\"revocation_reason\":%d,\"revocation_reason_name\":\"%s\","
-			    "\"revoked_at\":", s->revocation_reason,
-			    oc_crl_reason_name(s->revocation_reason));
-			jtime(c->out, s->revoked_at);
-		}
-		fputc('}', c->out);
+		if (c->rows)
+			fputc(',', c->out);
+		oc_admin_cert_json(c->out, s);
 	} else {
 		oc_time_iso8601(s->not_after, until, sizeof(until));
 		fprintf(c->out, "%-34s %-10u %-20s %-8s %-20s %-20s %s\n",
@@ -443,9 +392,9 @@ crl_json(FILE *f, const char *key, int r, const struct oc_store_crl_info *i)
 	if (i->delta)
 		fprintf(f, "\"base\":%llu,", (unsigned long long)i->base);
 	fputs("\"this_update\":", f);
-	jtime(f, i->this_update);
+	oc_admin_json_time(f, i->this_update);
 	fputs(",\"next_update\":", f);
-	jtime(f, i->next_update);
+	oc_admin_json_time(f, i->next_update);
 	fprintf(f, ",\"entries\":%zu}", i->entries);
 }
 
