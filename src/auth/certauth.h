@@ -33,6 +33,7 @@
 #ifndef OC_AUTH_CERTAUTH_H
 #define OC_AUTH_CERTAUTH_H
 
+#include "common/limits.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,8 +43,6 @@
 #include "directory/directory.h"
 #include "model/identity.h"
 
-/* Most certificates a client may send with its leaf, and the deepest chain verified. */
-#define OC_CERTAUTH_CHAIN_MAX 8
 
 struct oc_certauth_config {
 	const char *trust_anchors_file;     /* PEM bundle: the CAs whose certificates authenticate */

@@ -31,18 +31,13 @@
 #ifndef OC_AUTH_GSS_H
 #define OC_AUTH_GSS_H
 
+#include "common/limits.h"
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
 #include "model/identity.h"
 
-/* Largest token accepted (a 72 KiB Negotiate header decodes to ~54 KiB). */
-#define OC_GSS_TOKEN_MAX     (64 * 1024)
-/* Largest channel-binding application data ("tls-server-end-point:" + hash). */
-#define OC_GSS_CB_MAX        256
-/* Largest principal name kept as identity. */
-#define OC_GSS_PRINCIPAL_MAX 512
 
 enum oc_gss_cb_mode {
 	OC_GSS_CB_OFF = 0,

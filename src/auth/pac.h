@@ -34,10 +34,6 @@
 #include "common/limits.h"
 #include "common/util.h"
 
-/* Largest PAC accepted (it travels inside a token of at most 64 KiB). */
-#define OC_PAC_MAX          (64 * 1024)
-/* Most PAC_INFO_BUFFERs in a PACTYPE (real PACs have 5 to 10). */
-#define OC_PAC_BUFFERS_MAX  64
 /*
  * Most group SIDs (GroupIds + ExtraSids + ResourceGroupIds together): an
  * identity's group list must fit OC_GROUPS_MAX (the IPC identity codec

@@ -404,7 +404,6 @@ int client_run_policy(const struct client_opts *o);   /* returns CLIENT_EXIT_* *
 /* ------------------------------------------------------------------ */
 /* Renewal (renew.c): a Windows-style signed renewal (wstep.md 5.6) */
 
-#define CLIENT_PEM_FILE_MAX  (4 * OC_CERT_DER_MAX)   /* --cert / --key files */
 
 /*
  * The template of a certificate: its 1.3.6.1.4.1.311.21.7 OID matched against

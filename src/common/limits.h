@@ -80,4 +80,32 @@
 /* Directory template files */
 #define OC_DIR_TEXT_MAX (64 * 1024)   /* largest template file */
 
+/* Kerberos (SPNEGO) */
+/* Largest token accepted (a 72 KiB Negotiate header decodes to ~54 KiB). */
+#define OC_GSS_TOKEN_MAX     (64 * 1024)
+/* Largest channel-binding application data ("tls-server-end-point:" + hash). */
+#define OC_GSS_CB_MAX        256
+/* Largest principal name kept as identity. */
+#define OC_GSS_PRINCIPAL_MAX 512
+/* MS-PAC */
+/* Largest PAC accepted (it travels inside a token of at most 64 KiB). */
+#define OC_PAC_MAX          (64 * 1024)
+/* Most PAC_INFO_BUFFERs in a PACTYPE (real PACs have 5 to 10). */
+#define OC_PAC_BUFFERS_MAX  64
+/* Client certificates */
+/* Most certificates a client may send with its leaf, and the deepest chain verified. */
+#define OC_CERTAUTH_CHAIN_MAX 8
+/* AD security descriptors */
+#define OC_AD_SD_MAX          (64 * 1024) /* largest SD accepted (ACL sizes are 16-bit) */
+#define OC_AD_TOKEN_SIDS_MAX  4096        /* caller SIDs an access check accepts */
+/* AD attributes */
+#define OC_AD_ATTR_VALUE_MAX 65536   /* msPKI-Enrollment-Servers rangeUpper; longest value read */
+/* Directory certificate mappings */
+#define OC_DIR_CERTMAPS_MAX    64       /* mappings per account */
+/* Publication listener */
+#define OC_PUBLISH_FILE_MAX (16u * 1024 * 1024)
+#define OC_PUBLISH_NAME_MAX 200
+/* Client files */
+#define CLIENT_PEM_FILE_MAX  (4 * OC_CERT_DER_MAX)   /* --cert / --key files */
+
 #endif

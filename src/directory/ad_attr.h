@@ -16,7 +16,6 @@
 #include "model/policy.h"
 #include "model/template.h"
 
-#define OC_AD_ATTR_VALUE_MAX 65536   /* msPKI-Enrollment-Servers rangeUpper; longest value read */
 
 /*
  * A 2.5.5.9 integer as LDAP gives it ("-1509949440" -> 0xA6000000): decimal,

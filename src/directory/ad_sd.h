@@ -9,17 +9,16 @@
 #ifndef OC_AD_SD_H
 #define OC_AD_SD_H
 
+#include "common/limits.h"
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
 #include "common/util.h"
 
-#define OC_AD_SD_MAX          (64 * 1024) /* largest SD accepted (ACL sizes are 16-bit) */
 #define OC_AD_SID_SUBAUTH_MAX 15          /* [MS-DTYP] 2.4.2.2 */
 #define OC_AD_SID_BYTES_MAX   (8 + 4 * OC_AD_SID_SUBAUTH_MAX)
 #define OC_AD_SID_TEXT_MAX    192         /* "S-1-" 0x-authority, 15 x "-4294967295", NUL */
-#define OC_AD_TOKEN_SIDS_MAX  4096        /* caller SIDs an access check accepts */
 #define OC_AD_GUID_TEXT_LEN   36          /* "0e10c968-78fb-11d2-90d4-00c04f79dc55" */
 
 /* Control flags ([MS-DTYP] 2.4.6) */

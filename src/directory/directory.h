@@ -146,7 +146,6 @@ void oc_dir_grants_free(struct oc_dir_grant *gv, size_t n);
  * or oc_dir_certmap_remove drops such a left-over mapping.
  */
 #define OC_DIR_CERTMAP_KEY_MAX (OC_SUBJECT_MAX + OC_SERIAL_HEX_MAX + 8)
-#define OC_DIR_CERTMAPS_MAX    64       /* mappings per account */
 
 struct oc_dir_certmap {
 	char *account;              /* NULL: its account was removed */

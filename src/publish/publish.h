@@ -11,12 +11,11 @@
 #ifndef OC_PUBLISH_H
 #define OC_PUBLISH_H
 
+#include "common/limits.h"
 #include <stddef.h>
 
 #include "common/err.h"
 
-#define OC_PUBLISH_FILE_MAX (16u * 1024 * 1024)
-#define OC_PUBLISH_NAME_MAX 200
 
 struct oc_publish;
 
