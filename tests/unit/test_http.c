@@ -772,8 +772,9 @@ test_ipv6(void **state)
 	char *out = NULL;
 
 	memset(&t, 0, sizeof(t));
+	/* the project's machines have ::1; a host without it fails this test */
 	if (oc_http_server_new(&cfg, &t.srv) != OC_OK)
-		skip();         /* no ::1 on this host */
+		fail_msg("cannot listen on [::1]");
 	t.port[0] = oc_http_server_port(t.srv, 0);
 	assert_int_equal(pthread_create(&t.th, NULL, tsrv_main, &t), 0);
 	assert_int_equal(run(&out, CURL " -g 'https://[::1]:%d/info'", t.port[0]), 0);
