@@ -193,60 +193,17 @@ oc_store_cert_by_request(struct oc_store *s, uint32_t request_id, struct oc_stor
 	    NULL, request_id, c);
 }
 
+/* The unfiltered listings are the filtered ones with no filter (same order). */
 int
 oc_store_request_list(struct oc_store *s, size_t limit, oc_store_request_cb cb, void *arg)
 {
-	sqlite3_stmt *st = NULL;
-	struct oc_store_request q;
-	int r, rc;
-
-	if (s == NULL || cb == NULL)
-		return OC_ERR_INVALID;
-	if ((r = store_prepare(s, "SELECT " REQ_COLUMNS " FROM requests "
-	    "ORDER BY submitted DESC, rowid DESC LIMIT ?", &st)) != OC_OK)
-		return r;
-	if (sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1) != SQLITE_OK) {
-		r = OC_ERR_STORE;
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = row_request(st, &q)) != OC_OK)
-			goto out;
-		cb(&q, arg);
-		oc_store_request_clear(&q);
-	}
-	r = rc == SQLITE_DONE ? OC_OK : OC_ERR_STORE;
-out:
-	store_release(s, st);
-	return r;
+	return oc_store_request_find(s, NULL, limit, cb, arg);
 }
 
 int
 oc_store_cert_list(struct oc_store *s, size_t limit, oc_store_cert_cb cb, void *arg)
 {
-	sqlite3_stmt *st = NULL;
-	struct oc_store_cert c;
-	int r, rc;
-
-	if (s == NULL || cb == NULL)
-		return OC_ERR_INVALID;
-	if ((r = store_prepare(s, "SELECT " CERT_COLUMNS " FROM certificates "
-	    "ORDER BY rowid DESC LIMIT ?", &st)) != OC_OK)
-		return r;
-	if (sqlite3_bind_int64(st, 1, limit ? (sqlite3_int64)limit : -1) != SQLITE_OK) {
-		r = OC_ERR_STORE;
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = row_cert(st, &c)) != OC_OK)
-			goto out;
-		cb(&c, arg);
-		oc_store_cert_clear(&c);
-	}
-	r = rc == SQLITE_DONE ? OC_OK : OC_ERR_STORE;
-out:
-	store_release(s, st);
-	return r;
+	return oc_store_cert_find(s, NULL, limit, cb, arg);
 }
 
 /* Filters as fixed SQL (one cached statement): a NULL parameter matches any row. */
