@@ -284,8 +284,9 @@ principal_forget(struct oc_directory *dir, const char *name)
 	return oc_dir_bump_serial(dir, NULL);
 }
 
-int
-oc_dir_account_remove(struct oc_directory *dir, const char *name)
+/* Delete one account or group (delete_sql names it as ?1) and what refers to it. */
+static int
+principal_remove(struct oc_directory *dir, const char *delete_sql, const char *name)
 {
 	int r, changes = 0;
 
@@ -293,7 +294,7 @@ oc_dir_account_remove(struct oc_directory *dir, const char *name)
 		return OC_ERR_NOT_FOUND;
 	if ((r = oc_dir_begin(dir)) != OC_OK)
 		return r;
-	if ((r = exec1(dir, "DELETE FROM accounts WHERE name = ?1", name, NULL, &changes)) != OC_OK)
+	if ((r = exec1(dir, delete_sql, name, NULL, &changes)) != OC_OK)
 		goto out;
 	if (changes == 0) {
 		r = OC_ERR_NOT_FOUND;
@@ -306,6 +307,12 @@ out:
 	if (r != OC_OK)
 		oc_dir_rollback(dir);
 	return r;
+}
+
+int
+oc_dir_account_remove(struct oc_directory *dir, const char *name)
+{
+	return principal_remove(dir, "DELETE FROM accounts WHERE name = ?1", name);
 }
 
 static const char SQL_VERIFIER[] = "SELECT verifier FROM accounts WHERE name = ?1";
@@ -454,26 +461,8 @@ oc_dir_group_add(struct oc_directory *dir, const char *name)
 int
 oc_dir_group_remove(struct oc_directory *dir, const char *name)
 {
-	int r, changes = 0;
-
-	if (!oc_dir_name_ok(name, OC_NAME_MAX))
-		return OC_ERR_NOT_FOUND;
-	if ((r = oc_dir_begin(dir)) != OC_OK)
-		return r;
 	/* its own member rows go by ON DELETE CASCADE */
-	if ((r = exec1(dir, "DELETE FROM groups WHERE name = ?1", name, NULL, &changes)) != OC_OK)
-		goto out;
-	if (changes == 0) {
-		r = OC_ERR_NOT_FOUND;
-		goto out;
-	}
-	if ((r = principal_forget(dir, name)) != OC_OK)
-		goto out;
-	r = oc_dir_commit(dir);
-out:
-	if (r != OC_OK)
-		oc_dir_rollback(dir);
-	return r;
+	return principal_remove(dir, "DELETE FROM groups WHERE name = ?1", name);
 }
 
 int
