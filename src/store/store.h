@@ -77,6 +77,18 @@ void oc_store_batch_rollback(struct oc_store *s);
  */
 int oc_store_request_new(struct oc_store *s, const char *requester, const char *template_name,
     const uint8_t *der, size_t der_len, uint32_t *request_id) OC_WUR;
+#define OC_STORE_FP_LEN 32
+/*
+ * Idempotence: oc_store_request_new also recording the request's 32-byte
+ * fingerprint (fp NULL: none, the same as oc_store_request_new), and the
+ * newest request with that fingerprint submitted at or after since
+ * (OC_ERR_NOT_FOUND if none).
+ */
+int oc_store_request_new_fp(struct oc_store *s, const char *requester,
+    const char *template_name, const uint8_t *der, size_t der_len, const uint8_t fp[32],
+    uint32_t *request_id) OC_WUR;
+int oc_store_request_by_fp(struct oc_store *s, const uint8_t fp[32], time_t since,
+    struct oc_store_request *r) OC_WUR;
 /* Set the template a request was identified with (the CA decides it after recording). */
 int oc_store_request_set_template(struct oc_store *s, uint32_t request_id,
     const char *template_name) OC_WUR;

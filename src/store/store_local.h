@@ -23,7 +23,7 @@ struct oc_store {
 };
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 int store_sql(struct oc_store *s, const char *sql) OC_WUR;
 /*

@@ -147,6 +147,34 @@ out:
 	return r;
 }
 
+int
+oc_store_request_by_fp(struct oc_store *s, const uint8_t fp[32], time_t since,
+    struct oc_store_request *q)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc;
+
+	memset(q, 0, sizeof(*q));
+	if (s == NULL || fp == NULL)
+		return OC_ERR_INVALID;
+	if ((r = store_prepare(s, "SELECT " REQ_COLUMNS " FROM requests WHERE fingerprint = ? "
+	    "AND submitted >= ? ORDER BY submitted DESC, rowid DESC LIMIT 1", &st)) != OC_OK)
+		return r;
+	if (sqlite3_bind_blob(st, 1, fp, OC_STORE_FP_LEN, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)since) != SQLITE_OK) {
+		r = OC_ERR_STORE;
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = row_request(st, q);
+	else
+		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : OC_ERR_STORE;
+out:
+	store_release(s, st);
+	return r;
+}
+
 static int
 cert_get_where(struct oc_store *s, const char *sql, const char *serial, uint32_t request_id,
     struct oc_store_cert *c)

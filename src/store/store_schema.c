@@ -63,6 +63,10 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE TABLE ca_state ("
 	"  name TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL);",
+	/* 2 -> 3: the request fingerprint (idempotent resubmission) */
+	"ALTER TABLE requests ADD COLUMN fingerprint BLOB;"
+	"CREATE INDEX requests_fingerprint ON requests (fingerprint, submitted) "
+	"WHERE fingerprint IS NOT NULL;",
 };
 
 static int

@@ -233,6 +233,13 @@ int
 oc_store_request_new(struct oc_store *s, const char *requester, const char *template_name,
     const uint8_t *der, size_t der_len, uint32_t *request_id)
 {
+	return oc_store_request_new_fp(s, requester, template_name, der, der_len, NULL, request_id);
+}
+
+int
+oc_store_request_new_fp(struct oc_store *s, const char *requester, const char *template_name,
+    const uint8_t *der, size_t der_len, const uint8_t fp[32], uint32_t *request_id)
+{
 	sqlite3_stmt *st = NULL;
 	uint32_t id = 0;
 	int r = OC_ERR_STORE, rc;
@@ -245,7 +252,8 @@ oc_store_request_new(struct oc_store *s, const char *requester, const char *temp
 	if ((r = store_write_ok(s)) != OC_OK)
 		return r;
 	if ((r = store_prepare(s, "INSERT INTO requests (request_id, requester, template, "
-	    "status, hresult, request_der, submitted) VALUES (?, ?, ?, ?, 0, ?, ?)", &st)) != OC_OK)
+	    "status, hresult, request_der, submitted, fingerprint) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+	    &st)) != OC_OK)
 		goto out;
 	for (int attempt = 0; attempt < STORE_ID_ATTEMPTS; attempt++) {
 		if ((r = draw_request_id(&id)) != OC_OK)
@@ -257,7 +265,8 @@ oc_store_request_new(struct oc_store *s, const char *requester, const char *temp
 		    (r = bind_text(st, 3, template_name)) != OC_OK ||
 		    sqlite3_bind_int(st, 4, OC_REQ_STATUS_PENDING) != SQLITE_OK ||
 		    (r = bind_blob(st, 5, der_len ? der : NULL, der_len)) != OC_OK ||
-		    sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL)) != SQLITE_OK) {
+		    sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
+		    (r = bind_blob(st, 7, fp, OC_STORE_FP_LEN)) != OC_OK) {
 			r = r ? r : OC_ERR_STORE;
 			goto out;
 		}
