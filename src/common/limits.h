@@ -108,4 +108,15 @@
 /* Client files */
 #define CLIENT_PEM_FILE_MAX  (4 * OC_CERT_DER_MAX)   /* --cert / --key files */
 
+/* CA link over mutual TLS (src/calink) */
+#define OC_CALINK_CONNS_MAX        64      /* front ends connected to one CA node */
+#define OC_CALINK_INFLIGHT_MAX     64      /* unanswered frames per front end connection */
+#define OC_CALINK_HANDSHAKE_SECONDS 10     /* TCP accept/connect to the end of the TLS handshake */
+#define OC_CALINK_CONNECT_TIMEOUT_DEFAULT 3
+#define OC_CALINK_RETRY_SECONDS    30      /* a front end retries its preferred CA node */
+#define OC_CALINK_QUEUE_BYTES      (4 * 1024 * 1024)  /* bytes buffered toward one peer */
+#define OC_CALINK_ALLOW_MAX        64      /* [ca_link] allow entries */
+#define OC_CALINK_NODES_MAX        16      /* [ca_node] addresses */
+#define OC_CALINK_PENDING_MAX      1024    /* frames a connector holds for re-sending */
+
 #endif
