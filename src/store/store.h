@@ -1,7 +1,8 @@
 /*
  * The CA's durable store: requests, certificates, audit. SQLite (WAL,
- * synchronous=FULL) today; every write commits before the function returns,
- * except inside a batch (oc_store_batch_begin): then the writes join one
+ * synchronous=FULL) or PostgreSQL (oc_store_open_url, several CA nodes on
+ * one database); every write commits before the function returns, except
+ * inside a batch (oc_store_batch_begin): then the writes join one
  * transaction that oc_store_batch_commit makes durable (group commit).
  * Only the CA process opens it for writing.
  */
@@ -54,6 +55,20 @@ struct oc_store_cert {
 };
 
 int oc_store_open(const char *path, struct oc_store **sp) OC_WUR;  /* creates schema */
+/*
+ * Open by location: a file path or sqlite:PATH (SQLite, as oc_store_open),
+ * or a libpq connection URI postgresql://... / postgres://... (PostgreSQL:
+ * several CA nodes may share one database). oc_store_open also takes such a
+ * URI. The schema is created or upgraded at open in both.
+ */
+int oc_store_open_url(const char *url, struct oc_store **sp) OC_WUR;
+/* 1 if url names a PostgreSQL store (postgresql:// or postgres://). */
+int oc_store_url_is_pg(const char *url);
+/*
+ * url with any password replaced by "***" (user:PASSWORD@ and password=
+ * in the query), for logs. Truncated to fit out; always NUL-terminated.
+ */
+void oc_store_url_redact(const char *url, char *out, size_t outlen);
 void oc_store_close(struct oc_store *s);  /* rolls back an open batch */
 
 /*

@@ -14,7 +14,7 @@
 #include "common/log.h"
 
 int
-oc_store_crl_next_number(struct oc_store *s, uint64_t *number)
+store_sqlite_crl_next_number(struct oc_store *s, uint64_t *number)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
@@ -34,7 +34,7 @@ oc_store_crl_next_number(struct oc_store *s, uint64_t *number)
 }
 
 int
-oc_store_crl_record(struct oc_store *s, const struct oc_store_crl_info *i, const uint8_t *der,
+store_sqlite_crl_record(struct oc_store *s, const struct oc_store_crl_info *i, const uint8_t *der,
     size_t der_len)
 {
 	sqlite3_stmt *st = NULL;
@@ -48,7 +48,7 @@ oc_store_crl_record(struct oc_store *s, const struct oc_store_crl_info *i, const
 		return OC_ERR_LIMIT;
 	if (s->batch && sqlite3_get_autocommit(s->db))
 		return OC_ERR_STORE;
-	if ((r = oc_store_crl_next_number(s, &next)) != OC_OK)
+	if ((r = store_sqlite_crl_next_number(s, &next)) != OC_OK)
 		return r;
 	if (next != i->number)
 		return OC_ERR_EXISTS;
@@ -86,7 +86,7 @@ out:
 }
 
 int
-oc_store_crl_last(struct oc_store *s, int delta, struct oc_store_crl_info *i)
+store_sqlite_crl_last(struct oc_store *s, int delta, struct oc_store_crl_info *i)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
@@ -119,7 +119,7 @@ out:
 }
 
 int
-oc_store_crl_entries(struct oc_store *s, time_t since, int with_removed,
+store_sqlite_crl_entries(struct oc_store *s, time_t since, int with_removed,
     oc_store_crl_entry_cb cb, void *arg)
 {
 	sqlite3_stmt *st = NULL;
@@ -157,7 +157,7 @@ out:
 }
 
 int
-oc_store_crl_request(struct oc_store *s, const char *actor, int what)
+store_sqlite_crl_request(struct oc_store *s, const char *actor, int what)
 {
 	char detail[32];
 	sqlite3_stmt *st = NULL;
@@ -179,7 +179,7 @@ oc_store_crl_request(struct oc_store *s, const char *actor, int what)
 	}
 	store_release(s, st);
 	st = NULL;
-	if ((r = oc_store_audit(s, "crl_publish_request", actor, detail)) != OC_OK)
+	if ((r = store_sqlite_audit(s, "crl_publish_request", actor, detail)) != OC_OK)
 		goto out;
 	r = store_sql(s, "COMMIT");
 out:
@@ -190,7 +190,7 @@ out:
 }
 
 int
-oc_store_crl_take_request(struct oc_store *s, int *asked)
+store_sqlite_crl_take_request(struct oc_store *s, int *asked)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc, v;

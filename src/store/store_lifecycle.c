@@ -101,7 +101,7 @@ decide(struct oc_store *s, uint32_t id, const char *actor, const char *reason, i
 	}
 	store_release(s, st);
 	st = NULL;
-	if ((r = oc_store_audit(s, approve ? "approve" : "admin_deny", actor, detail)) != OC_OK ||
+	if ((r = store_sqlite_audit(s, approve ? "approve" : "admin_deny", actor, detail)) != OC_OK ||
 	    (r = store_sql(s, s->batch ? "RELEASE oc_decide" : "COMMIT")) != OC_OK)
 		goto out;
 	in_tx = 0;
@@ -114,13 +114,13 @@ out:
 }
 
 int
-oc_store_request_approve(struct oc_store *s, uint32_t request_id, const char *actor)
+store_sqlite_request_approve(struct oc_store *s, uint32_t request_id, const char *actor)
 {
 	return decide(s, request_id, actor, NULL, 1);
 }
 
 int
-oc_store_request_deny(struct oc_store *s, uint32_t request_id, const char *actor,
+store_sqlite_request_deny(struct oc_store *s, uint32_t request_id, const char *actor,
     const char *reason)
 {
 	return decide(s, request_id, actor, reason, 0);

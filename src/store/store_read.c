@@ -13,32 +13,7 @@
 #define CERT_COLUMNS "serial, request_id, requester, template, subject, not_before, " \
 	"not_after, der, revoked, reason, revoked_at"
 
-void
-oc_store_request_clear(struct oc_store_request *r)
-{
-	if (r == NULL)
-		return;
-	free(r->requester);
-	free(r->template_name);
-	free(r->disposition);
-	free(r->request_der);
-	free(r->serial_hex);
-	free(r->actor);
-	memset(r, 0, sizeof(*r));
-}
 
-void
-oc_store_cert_clear(struct oc_store_cert *c)
-{
-	if (c == NULL)
-		return;
-	free(c->serial_hex);
-	free(c->requester);
-	free(c->template_name);
-	free(c->subject);
-	free(c->der);
-	memset(c, 0, sizeof(*c));
-}
 
 /* Copy a text column (NULL stays NULL). */
 static int
@@ -122,7 +97,7 @@ row_cert(sqlite3_stmt *st, struct oc_store_cert *c)
 }
 
 int
-oc_store_request_get(struct oc_store *s, uint32_t request_id, struct oc_store_request *q)
+store_sqlite_request_get(struct oc_store *s, uint32_t request_id, struct oc_store_request *q)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
@@ -148,7 +123,7 @@ out:
 }
 
 int
-oc_store_request_by_fp(struct oc_store *s, const uint8_t fp[32], time_t since,
+store_sqlite_request_by_fp(struct oc_store *s, const uint8_t *fp, time_t since,
     struct oc_store_request *q)
 {
 	sqlite3_stmt *st = NULL;
@@ -204,7 +179,7 @@ out:
 }
 
 int
-oc_store_cert_get(struct oc_store *s, const char *serial_hex, struct oc_store_cert *c)
+store_sqlite_cert_get(struct oc_store *s, const char *serial_hex, struct oc_store_cert *c)
 {
 	if (serial_hex == NULL) {
 		memset(c, 0, sizeof(*c));
@@ -215,28 +190,17 @@ oc_store_cert_get(struct oc_store *s, const char *serial_hex, struct oc_store_ce
 }
 
 int
-oc_store_cert_by_request(struct oc_store *s, uint32_t request_id, struct oc_store_cert *c)
+store_sqlite_cert_by_request(struct oc_store *s, uint32_t request_id, struct oc_store_cert *c)
 {
 	return cert_get_where(s, "SELECT " CERT_COLUMNS " FROM certificates WHERE request_id = ?",
 	    NULL, request_id, c);
 }
 
-/* The unfiltered listings are the filtered ones with no filter (same order). */
-int
-oc_store_request_list(struct oc_store *s, size_t limit, oc_store_request_cb cb, void *arg)
-{
-	return oc_store_request_find(s, NULL, limit, cb, arg);
-}
 
-int
-oc_store_cert_list(struct oc_store *s, size_t limit, oc_store_cert_cb cb, void *arg)
-{
-	return oc_store_cert_find(s, NULL, limit, cb, arg);
-}
 
 /* Filters as fixed SQL (one cached statement): a NULL parameter matches any row. */
 int
-oc_store_request_find(struct oc_store *s, const struct oc_store_request_filter *f,
+store_sqlite_request_find(struct oc_store *s, const struct oc_store_request_filter *f,
     size_t limit, oc_store_request_cb cb, void *arg)
 {
 	static const struct oc_store_request_filter none;
@@ -273,7 +237,7 @@ out:
 }
 
 int
-oc_store_cert_find(struct oc_store *s, const struct oc_store_cert_filter *f, size_t limit,
+store_sqlite_cert_find(struct oc_store *s, const struct oc_store_cert_filter *f, size_t limit,
     oc_store_cert_cb cb, void *arg)
 {
 	static const struct oc_store_cert_filter none;

@@ -15,88 +15,6 @@
 #include "common/limits.h"
 #include "common/log.h"
 
-static const char *const reason_names[] = {
-	[OC_CRL_UNSPECIFIED] = "unspecified",
-	[OC_CRL_KEY_COMPROMISE] = "keyCompromise",
-	[OC_CRL_CA_COMPROMISE] = "cACompromise",
-	[OC_CRL_AFFILIATION_CHANGED] = "affiliationChanged",
-	[OC_CRL_SUPERSEDED] = "superseded",
-	[OC_CRL_CESSATION_OF_OPERATION] = "cessationOfOperation",
-	[OC_CRL_CERTIFICATE_HOLD] = "certificateHold",
-	[OC_CRL_REMOVE_FROM_CRL] = "removeFromCRL",
-	[OC_CRL_PRIVILEGE_WITHDRAWN] = "privilegeWithdrawn",
-	[OC_CRL_AA_COMPROMISE] = "aACompromise",
-};
-
-#define NREASONS ((int)(sizeof(reason_names) / sizeof(reason_names[0])))
-
-/* A reason a certificate may be revoked with (7 is unused, 8 only for delta CRLs). */
-static int
-reason_revocable(int reason)
-{
-	return reason >= 0 && reason < NREASONS && reason_names[reason] != NULL &&
-	    reason != OC_CRL_REMOVE_FROM_CRL;
-}
-
-const char *
-oc_crl_reason_name(int reason)
-{
-	if (reason < 0 || reason >= NREASONS || reason_names[reason] == NULL)
-		return "unknown";
-	return reason_names[reason];
-}
-
-int
-oc_crl_reason_parse(const char *s, int *reason)
-{
-	char *end = NULL;
-	long v;
-
-	*reason = -1;
-	if (s == NULL || *s == '\0')
-		return OC_ERR_INVALID;
-	if (isdigit((unsigned char)s[0])) {
-		v = strtol(s, &end, 10);
-		if (*end != '\0' || v > 100 || !reason_revocable((int)v))
-			return OC_ERR_INVALID;
-		*reason = (int)v;
-		return OC_OK;
-	}
-	for (int i = 0; i < NREASONS; i++)
-		if (reason_revocable(i) && strcasecmp(s, reason_names[i]) == 0) {
-			*reason = i;
-			return OC_OK;
-		}
-	return OC_ERR_INVALID;
-}
-
-int
-oc_store_serial_normalize(const char *in, char **out)
-{
-	char digits[OC_SERIAL_HEX_MAX + 2];
-	size_t n = 0;
-
-	*out = NULL;
-	if (in == NULL)
-		return OC_ERR_INVALID;
-	for (const char *p = in; *p != '\0'; p++) {
-		unsigned char ch = (unsigned char)*p;
-
-		if (ch == ':')
-			continue;
-		if (!isxdigit(ch) || n >= OC_SERIAL_HEX_MAX)
-			return OC_ERR_INVALID;
-		digits[n++] = (char)tolower(ch);
-	}
-	if (n == 0)
-		return OC_ERR_INVALID;
-	if ((*out = malloc(n + 2)) == NULL)
-		return OC_ERR_NOMEM;
-	/* two digits per byte: "abc" is the serial 0x0abc */
-	snprintf(*out, n + 2, "%s%.*s", n % 2 ? "0" : "", (int)n, digits);
-	return OC_OK;
-}
-
 /* Revocation columns of one certificate. */
 static int
 read_status(struct oc_store *s, const char *serial, int *revoked, int *reason, time_t *at)
@@ -125,7 +43,7 @@ out:
 }
 
 int
-oc_store_cert_status(struct oc_store *s, const char *serial_hex, int *revoked, int *reason,
+store_sqlite_cert_status(struct oc_store *s, const char *serial_hex, int *revoked, int *reason,
     time_t *revoked_at)
 {
 	char *serial = NULL;
@@ -229,7 +147,7 @@ change(struct oc_store *s, const char *serial_hex, int reason, time_t when)
 		snprintf(detail, sizeof(detail), "serial=%s was=certificateHold", serial);
 	}
 	if ((r = write_status(s, serial, reason, when)) != OC_OK ||
-	    (r = oc_store_audit(s, reason >= 0 ? "revoke" : "unrevoke", NULL, detail)) != OC_OK)
+	    (r = store_sqlite_audit(s, reason >= 0 ? "revoke" : "unrevoke", NULL, detail)) != OC_OK)
 		goto out;
 	if ((r = store_sql(s, s->batch ? "RELEASE oc_revoke" : "COMMIT")) != OC_OK)
 		goto out;
@@ -243,15 +161,15 @@ out:
 }
 
 int
-oc_store_cert_revoke(struct oc_store *s, const char *serial_hex, int reason, time_t when)
+store_sqlite_cert_revoke(struct oc_store *s, const char *serial_hex, int reason, time_t when)
 {
-	if (!reason_revocable(reason) || when < 0)
+	if (!store_reason_revocable(reason) || when < 0)
 		return OC_ERR_INVALID;
 	return change(s, serial_hex, reason, when ? when : time(NULL));
 }
 
 int
-oc_store_cert_unrevoke(struct oc_store *s, const char *serial_hex)
+store_sqlite_cert_unrevoke(struct oc_store *s, const char *serial_hex)
 {
 	return change(s, serial_hex, -1, 0);
 }

@@ -10,14 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "common/limits.h"
 #include "common/log.h"
 
 #define STORE_BUSY_TIMEOUT_MS 10000
-#define STORE_ID_ATTEMPTS     32
 
 static int
 store_exec(sqlite3 *db, const char *sql)
@@ -82,7 +80,7 @@ store_release(struct oc_store *s, sqlite3_stmt *st)
 			s->cache[i].busy = 0;
 			return;
 		}
-	store_release(s, st);
+	sqlite3_finalize(st);   /* used once: the cache was full */
 }
 
 static void
@@ -96,7 +94,7 @@ store_cache_clear(struct oc_store *s)
 }
 
 int
-oc_store_open(const char *path, struct oc_store **sp)
+store_sqlite_open(const char *path, struct oc_store **sp)
 {
 	struct oc_store *s = NULL;
 	int r = OC_ERR_STORE;
@@ -106,6 +104,7 @@ oc_store_open(const char *path, struct oc_store **sp)
 		return OC_ERR_INVALID;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return OC_ERR_NOMEM;
+	s->ops = &store_sqlite_ops;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
 		log_error("open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -125,16 +124,16 @@ oc_store_open(const char *path, struct oc_store **sp)
 	s = NULL;
 	r = OC_OK;
 out:
-	oc_store_close(s);
+	store_sqlite_close(s);
 	return r;
 }
 
 void
-oc_store_close(struct oc_store *s)
+store_sqlite_close(struct oc_store *s)
 {
 	if (s == NULL)
 		return;
-	oc_store_batch_rollback(s);
+	store_sqlite_batch_rollback(s);
 	store_cache_clear(s);
 	if (s->db != NULL)
 		sqlite3_close_v2(s->db);
@@ -142,7 +141,7 @@ oc_store_close(struct oc_store *s)
 }
 
 int
-oc_store_batch_begin(struct oc_store *s)
+store_sqlite_batch_begin(struct oc_store *s)
 {
 	int r;
 
@@ -155,7 +154,7 @@ oc_store_batch_begin(struct oc_store *s)
 }
 
 int
-oc_store_batch_commit(struct oc_store *s)
+store_sqlite_batch_commit(struct oc_store *s)
 {
 	if (s == NULL || !s->batch)
 		return OC_ERR_INVALID;
@@ -174,7 +173,7 @@ oc_store_batch_commit(struct oc_store *s)
 }
 
 void
-oc_store_batch_rollback(struct oc_store *s)
+store_sqlite_batch_rollback(struct oc_store *s)
 {
 	if (s == NULL || !s->batch)
 		return;
@@ -215,30 +214,11 @@ bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
 	return rc == SQLITE_OK ? OC_OK : OC_ERR_STORE;
 }
 
-static int
-draw_request_id(uint32_t *id)
-{
-	uint8_t b[4];
 
-	do {
-		if (RAND_bytes(b, sizeof(b)) != 1)
-			return OC_ERR_CRYPTO;
-		*id = ((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) &
-		    0x7fffffffu;
-	} while (*id == 0);
-	return OC_OK;
-}
 
 int
-oc_store_request_new(struct oc_store *s, const char *requester, const char *template_name,
-    const uint8_t *der, size_t der_len, uint32_t *request_id)
-{
-	return oc_store_request_new_fp(s, requester, template_name, der, der_len, NULL, request_id);
-}
-
-int
-oc_store_request_new_fp(struct oc_store *s, const char *requester, const char *template_name,
-    const uint8_t *der, size_t der_len, const uint8_t fp[32], uint32_t *request_id)
+store_sqlite_request_new_fp(struct oc_store *s, const char *requester, const char *template_name,
+    const uint8_t *der, size_t der_len, const uint8_t *fp, uint32_t *request_id)
 {
 	sqlite3_stmt *st = NULL;
 	uint32_t id = 0;
@@ -256,7 +236,7 @@ oc_store_request_new_fp(struct oc_store *s, const char *requester, const char *t
 	    &st)) != OC_OK)
 		goto out;
 	for (int attempt = 0; attempt < STORE_ID_ATTEMPTS; attempt++) {
-		if ((r = draw_request_id(&id)) != OC_OK)
+		if ((r = store_draw_request_id(&id)) != OC_OK)
 			goto out;
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
@@ -291,7 +271,7 @@ out:
 }
 
 int
-oc_store_request_resolve(struct oc_store *s, uint32_t request_id, int status,
+store_sqlite_request_resolve(struct oc_store *s, uint32_t request_id, int status,
     uint32_t hresult, const char *disposition)
 {
 	sqlite3_stmt *st = NULL;
@@ -327,7 +307,7 @@ out:
 }
 
 int
-oc_store_request_set_template(struct oc_store *s, uint32_t request_id, const char *template_name)
+store_sqlite_request_set_template(struct oc_store *s, uint32_t request_id, const char *template_name)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
@@ -380,7 +360,7 @@ out:
 }
 
 int
-oc_store_serial_exists(struct oc_store *s, const char *serial_hex, int *exists)
+store_sqlite_serial_exists(struct oc_store *s, const char *serial_hex, int *exists)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
@@ -403,7 +383,7 @@ out:
 }
 
 int
-oc_store_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc_store_cert *c,
+store_sqlite_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc_store_cert *c,
     const char *disposition)
 {
 	sqlite3_stmt *st = NULL;
@@ -427,7 +407,7 @@ oc_store_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc_sto
 		r = OC_ERR_INVALID;
 		goto out;
 	}
-	if ((r = oc_store_serial_exists(s, c->serial_hex, &exists)) != OC_OK)
+	if ((r = store_sqlite_serial_exists(s, c->serial_hex, &exists)) != OC_OK)
 		goto out;
 	if (exists) {
 		r = OC_ERR_EXISTS;
@@ -486,7 +466,7 @@ out:
 }
 
 int
-oc_store_audit(struct oc_store *s, const char *event, const char *actor, const char *detail)
+store_sqlite_audit(struct oc_store *s, const char *event, const char *actor, const char *detail)
 {
 	sqlite3_stmt *st = NULL;
 	int r;
@@ -515,7 +495,7 @@ out:
 }
 
 int
-oc_store_check(struct oc_store *s)
+store_sqlite_check(struct oc_store *s)
 {
 	static const char *const invariants[] = {
 		/* every issued request has exactly one certificate, with its serial */
@@ -572,3 +552,35 @@ out:
 	store_release(s, st);
 	return r;
 }
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.close = store_sqlite_close,
+	.batch_begin = store_sqlite_batch_begin,
+	.batch_commit = store_sqlite_batch_commit,
+	.batch_rollback = store_sqlite_batch_rollback,
+	.request_new_fp = store_sqlite_request_new_fp,
+	.request_by_fp = store_sqlite_request_by_fp,
+	.request_set_template = store_sqlite_request_set_template,
+	.request_resolve = store_sqlite_request_resolve,
+	.cert_issue = store_sqlite_cert_issue,
+	.request_get = store_sqlite_request_get,
+	.cert_get = store_sqlite_cert_get,
+	.cert_by_request = store_sqlite_cert_by_request,
+	.serial_exists = store_sqlite_serial_exists,
+	.request_find = store_sqlite_request_find,
+	.cert_find = store_sqlite_cert_find,
+	.cert_revoke = store_sqlite_cert_revoke,
+	.cert_unrevoke = store_sqlite_cert_unrevoke,
+	.cert_status = store_sqlite_cert_status,
+	.audit = store_sqlite_audit,
+	.check = store_sqlite_check,
+	.request_approve = store_sqlite_request_approve,
+	.request_deny = store_sqlite_request_deny,
+	.crl_next_number = store_sqlite_crl_next_number,
+	.crl_record = store_sqlite_crl_record,
+	.crl_last = store_sqlite_crl_last,
+	.crl_entries = store_sqlite_crl_entries,
+	.crl_request = store_sqlite_crl_request,
+	.crl_take_request = store_sqlite_crl_take_request,
+};
