@@ -119,4 +119,8 @@
 #define OC_CALINK_NODES_MAX        16      /* [ca_node] addresses */
 #define OC_CALINK_PENDING_MAX      1024    /* frames a connector holds for re-sending */
 
+/* Identities from the directory over LDAP (src/ldap/ldap_identity.c) */
+#define OC_LDAP_IDENT_CACHE_ENTRIES 512    /* accounts remembered (by SID, login, UPN, DNS name) */
+#define OC_LDAP_IDENT_TTL_SECONDS  60      /* how long a found account (and its groups) is reused */
+
 #endif
