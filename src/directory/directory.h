@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "common/limits.h"
@@ -178,6 +179,75 @@ void oc_dir_certmap_list_free(struct oc_dir_certmap *mv, size_t n);
  */
 int oc_dir_certmap_find(struct oc_directory *dir, const struct oc_dir_certmap *m,
     char **account) OC_WUR;
+
+/*
+ * The mirror of an LDAP directory (directory_mirror.c; src/ldap/ldap_mirror.h
+ * reads the directory). Mirrored rows carry a source ("ldap"); a sync
+ * replaces every row of its source in one transaction, so the front end and
+ * the CA keep reading this database and an LDAP outage keeps the last good
+ * policy. Rows without a source (embedded) and the grant table survive; a
+ * mirrored template or CA entry replaces an embedded one of the same cn
+ * (or OID, for templates).
+ *
+ * Rights: a template with an nTSecurityDescriptor is checked against it
+ * alone (templates.md 6.2; the caller's token: its SID or its account's, the
+ * SIDs among identity.groups, the SIDs of its directory groups, S-1-1-0 and,
+ * for an authenticated caller, S-1-5-11); a template without one falls back
+ * to the grant table (oc_dir_grant).
+ */
+struct oc_dir_oid {                 /* an msPKI-Enterprise-Oid object (CN=OID) */
+	char *oid;
+	char *display_name;
+	uint32_t flags;                 /* 1 template, 2 issuance policy, 3 application policy */
+};
+void oc_dir_oids_free(struct oc_dir_oid *v, size_t n);  /* NULL-safe */
+
+struct oc_dir_mirror {
+	const char *source;             /* "ldap" */
+	struct oc_template **templates; /* with OIDs */
+	size_t ntemplates;
+	struct oc_ca_entry *cas;
+	size_t ncas;
+	struct oc_dir_oid *oids;
+	size_t noids;
+	const char *content_hash;       /* digest of everything read (hex) */
+	const char *stamp;              /* change stamp (uSNChanged / modifyTimestamp digest) */
+	int64_t usn;                    /* highest uSNChanged seen (0: none, slapd) */
+};
+
+/*
+ * Replace the rows of m->source by m's in one transaction, bumping the
+ * policy serial, unless m->content_hash equals the stored one (then nothing
+ * is written but the status). Templates or CA entries that fail validation
+ * are left out and logged. Records a success in the sync status.
+ * *changed (may be NULL): 1 when the policy changed.
+ */
+int oc_dir_mirror_replace(struct oc_directory *dir, const struct oc_dir_mirror *m,
+    int *changed) OC_WUR;
+/* The mirrored enterprise OIDs, sorted by OID. */
+int oc_dir_oid_list(struct oc_directory *dir, struct oc_dir_oid **v, size_t *n) OC_WUR;
+
+/* Status of the mirror's synchronisation, as the sync process records it. */
+struct oc_dir_sync_status {
+	char *source;                   /* NULL: no sync ever ran */
+	time_t last_attempt;
+	time_t last_success;            /* 0: never */
+	time_t last_change;             /* last sync that changed the policy */
+	char *last_error;               /* NULL after a success */
+	uint32_t failures;              /* consecutive failed attempts */
+	int64_t last_usn;
+	char *stamp;
+	char *content_hash;
+	size_t templates, cas;          /* mirrored rows */
+};
+int oc_dir_sync_status(struct oc_directory *dir, struct oc_dir_sync_status *st) OC_WUR;
+void oc_dir_sync_status_clear(struct oc_dir_sync_status *st);      /* NULL-safe */
+/* A sync that found the stamp unchanged (nothing read but the stamps). */
+int oc_dir_sync_record_ok(struct oc_directory *dir, const char *source, const char *stamp,
+    int64_t usn) OC_WUR;
+/* A failed sync attempt: the mirror stays; failures + 1; error is one line. */
+int oc_dir_sync_record_failure(struct oc_directory *dir, const char *source,
+    const char *error) OC_WUR;
 
 /* Hash a password into a yescrypt verifier (malloc'd). */
 int oc_dir_hash_password(const char *password, char **verifier) OC_WUR;

@@ -661,7 +661,7 @@ oc_dir_rights(struct oc_directory *dir, const char *template_cn, const struct oc
 {
 	sqlite3_stmt *st = NULL;
 	struct oc_strlist principals = { 0 }, groups = { 0 };
-	int r, rc;
+	int r, rc, has_sd = 0;
 
 	*rights = 0;
 	if (!oc_dir_name_ok(template_cn, OC_TEMPLATE_NAME_MAX) || id == NULL)
@@ -682,6 +682,10 @@ oc_dir_rights(struct oc_directory *dir, const char *template_cn, const struct oc
 		if (!oc_strlist_contains_ci(&principals, groups.v[i]) &&
 		    (r = oc_strlist_add(&principals, groups.v[i])) != OC_OK)
 			goto out;
+	/* a template with an nTSecurityDescriptor: that alone decides */
+	if ((r = oc_dir_sd_rights(dir, template_cn, id, &principals, &has_sd, rights)) != OC_OK ||
+	    has_sd)
+		goto out;
 	if ((r = oc_dir_stmt_get(dir, OC_DIR_STMT_RIGHTS, SQL_RIGHTS, &st)) != OC_OK ||
 	    (r = oc_dir_bind_text(dir, st, 1, template_cn)) != OC_OK)
 		goto out;

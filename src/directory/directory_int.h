@@ -14,10 +14,11 @@
 #include "common/err.h"
 #include "common/util.h"
 #include "model/identity.h"
+#include "model/policy.h"
 #include "model/template.h"
 
 /* Schema version this code writes (PRAGMA user_version). */
-#define OC_DIR_SCHEMA_VERSION  3
+#define OC_DIR_SCHEMA_VERSION  4
 
 /* Hot read statements, prepared once per handle and reused (oc_dir_stmt_get). */
 enum oc_dir_stmt_id {
@@ -84,6 +85,27 @@ int oc_dir_name_ok(const char *s, size_t max);
 int oc_dir_oid_ok(const char *s);
 /* A text value that fits in one line (may be NULL). */
 int oc_dir_line_ok(const char *s, size_t max);
+
+/*
+ * Insert t (with its OID) as a row of the given source (NULL = embedded),
+ * stamped with serial, replacing any row with the same cn or OID. Inside a
+ * transaction; no limit or serial bookkeeping (directory_mirror.c).
+ */
+int oc_dir_template_insert(struct oc_directory *dir, const struct oc_template *t,
+    const char *source, int64_t serial) OC_WUR;
+/* The same for a CA entry (replaces the entry of the same name). */
+int oc_dir_ca_insert(struct oc_directory *dir, const struct oc_ca_entry *ca,
+    const char *source, int64_t serial) OC_WUR;
+/* Is a CA entry acceptable for the store (names, sizes)? */
+int oc_dir_ca_check(const struct oc_ca_entry *ca) OC_WUR;
+/*
+ * Rights by the template's nTSecurityDescriptor (directory_mirror.c):
+ * *has_sd = 0 when the template has none (then the grant table decides).
+ * principals: the caller's name and its groups, transitively (names).
+ */
+int oc_dir_sd_rights(struct oc_directory *dir, const char *template_cn,
+    const struct oc_identity *id, const struct oc_strlist *principals,
+    int *has_sd, uint32_t *rights) OC_WUR;
 
 /* Validate every field of a template (oid may be NULL when allow_no_oid). */
 int oc_dir_template_check(const struct oc_template *t, int allow_no_oid) OC_WUR;

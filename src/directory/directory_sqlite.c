@@ -118,6 +118,30 @@ static const char *const migrations[OC_DIR_SCHEMA_VERSION] = {
 	"  sha256 TEXT UNIQUE,"
 	"  CHECK (issuer_serial IS NOT NULL OR sha256 IS NOT NULL));"
 	"CREATE INDEX IF NOT EXISTS cert_maps_account ON cert_maps(account);",
+	/*
+	 * 3 -> 4: the LDAP mirror (directory_mirror.c). source NULL = embedded
+	 * row; "ldap" = mirrored, replaced as a whole by each sync. Enterprise
+	 * OIDs (CN=OID) and the sync status of the mirror. The source columns
+	 * of templates and cas are added by add_columns (only when missing).
+	 */
+	"CREATE TABLE IF NOT EXISTS oids ("
+	"  oid TEXT PRIMARY KEY,"
+	"  display_name TEXT,"
+	"  flags INTEGER NOT NULL,"
+	"  source TEXT);"
+	"CREATE TABLE IF NOT EXISTS sync_status ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  source TEXT NOT NULL,"
+	"  last_attempt INTEGER NOT NULL DEFAULT 0,"
+	"  last_success INTEGER NOT NULL DEFAULT 0,"
+	"  last_change INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  last_usn INTEGER NOT NULL DEFAULT 0,"
+	"  stamp TEXT,"
+	"  content_hash TEXT,"
+	"  templates INTEGER NOT NULL DEFAULT 0,"
+	"  cas INTEGER NOT NULL DEFAULT 0);",
 };
 
 int
@@ -428,6 +452,43 @@ user_version(struct oc_directory *dir, int *v)
 	return r;
 }
 
+/* Columns later schema versions add, each only when missing (ALTER has no IF NOT EXISTS). */
+static const struct {
+	int version;                    /* added by the migration to this version */
+	const char *table, *column, *sql;
+} added_columns[] = {
+	{ 4, "templates", "source", "ALTER TABLE templates ADD COLUMN source TEXT" },
+	{ 4, "cas", "source", "ALTER TABLE cas ADD COLUMN source TEXT" },
+};
+
+static int
+add_columns(struct oc_directory *dir, int version)
+{
+	sqlite3_stmt *st = NULL;
+	int r = OC_OK, rc;
+
+	for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
+		if (added_columns[i].version != version)
+			continue;
+		if ((r = oc_dir_prepare(dir, "SELECT count(*) FROM pragma_table_info(?1) "
+		    "WHERE name = ?2", &st)) != OC_OK ||
+		    (r = oc_dir_bind_text(dir, st, 1, added_columns[i].table)) != OC_OK ||
+		    (r = oc_dir_bind_text(dir, st, 2, added_columns[i].column)) != OC_OK)
+			break;
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+			r = oc_dir_sqlerr(dir, rc, "table info");
+			break;
+		}
+		if (sqlite3_column_int(st, 0) == 0 &&
+		    (r = exec_sql(dir, added_columns[i].sql)) != OC_OK)
+			break;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int
 migrate(struct oc_directory *dir)
 {
@@ -446,7 +507,8 @@ migrate(struct oc_directory *dir)
 	}
 	for (; v < OC_DIR_SCHEMA_VERSION; v++) {
 		log_info("directory: migrating schema %d -> %d", v, v + 1);
-		if ((r = exec_sql(dir, migrations[v])) != OC_OK)
+		if ((r = exec_sql(dir, migrations[v])) != OC_OK ||
+		    (r = add_columns(dir, v + 1)) != OC_OK)
 			goto out;
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", OC_DIR_SCHEMA_VERSION);

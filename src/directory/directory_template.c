@@ -368,6 +368,34 @@ bind_template(struct oc_directory *dir, sqlite3_stmt *st, const struct oc_templa
 	return OC_OK;
 }
 
+/* Replace the rows with t's cn or oid by t (inside a transaction). */
+static int
+template_write(struct oc_directory *dir, const struct oc_template *t, const char *oid,
+    const char *source, int64_t serial)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = oc_dir_prepare(dir, "DELETE FROM templates WHERE cn = ?1 OR oid = ?2", &st)) != OC_OK ||
+	    (r = oc_dir_bind_text(dir, st, 1, t->cn)) != OC_OK ||
+	    (r = oc_dir_bind_text(dir, st, 2, oid)) != OC_OK ||
+	    (r = oc_dir_step_done(dir, st, "template delete")) != OC_OK)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((r = oc_dir_prepare(dir, "INSERT INTO templates (" TEMPLATE_COLS ", source) VALUES "
+	    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
+	    "?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)", &st)) != OC_OK ||
+	    (r = bind_template(dir, st, t, oid, serial)) != OC_OK ||
+	    (r = oc_dir_bind_text(dir, st, C__N + 1, source)) != OC_OK ||
+	    (r = oc_dir_step_done(dir, st, "template insert")) != OC_OK)
+		goto out;
+	r = OC_OK;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
 oc_dir_template_put(struct oc_directory *dir, const struct oc_template *t)
 {
@@ -421,17 +449,7 @@ oc_dir_template_put(struct oc_directory *dir, const struct oc_template *t)
 	}
 	if ((r = oc_dir_bump_serial(dir, &serial)) != OC_OK)
 		goto out;
-	if ((r = oc_dir_prepare(dir, "DELETE FROM templates WHERE cn = ?1", &st)) != OC_OK ||
-	    (r = oc_dir_bind_text(dir, st, 1, t->cn)) != OC_OK ||
-	    (r = oc_dir_step_done(dir, st, "template delete")) != OC_OK)
-		goto out;
-	sqlite3_finalize(st);
-	st = NULL;
-	if ((r = oc_dir_prepare(dir, "INSERT INTO templates (" TEMPLATE_COLS ") VALUES "
-	    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,"
-	    "?21,?22,?23,?24,?25,?26,?27,?28,?29)", &st)) != OC_OK ||
-	    (r = bind_template(dir, st, t, oid, serial)) != OC_OK ||
-	    (r = oc_dir_step_done(dir, st, "template insert")) != OC_OK)
+	if ((r = template_write(dir, t, oid, NULL, serial)) != OC_OK)
 		goto out;
 	r = oc_dir_commit(dir);
 out:
@@ -441,6 +459,17 @@ out:
 	oc_template_free(old);
 	free(oid);
 	return r;
+}
+
+int
+oc_dir_template_insert(struct oc_directory *dir, const struct oc_template *t,
+    const char *source, int64_t serial)
+{
+	int r;
+
+	if ((r = oc_dir_template_check(t, 0)) != OC_OK)
+		return r;
+	return template_write(dir, t, t->oid, source, serial);
 }
 
 int
@@ -597,8 +626,8 @@ out:
 	return r;
 }
 
-static int
-ca_check(const struct oc_ca_entry *ca)
+int
+oc_dir_ca_check(const struct oc_ca_entry *ca)
 {
 	if (ca == NULL || !oc_dir_name_ok(ca->name, 64) ||
 	    !oc_dir_line_ok(ca->dns_host_name, 2048) || ca->cert_der_len > OC_CERT_DER_MAX ||
@@ -616,18 +645,35 @@ ca_check(const struct oc_ca_entry *ca)
 int
 oc_dir_ca_put(struct oc_directory *dir, const struct oc_ca_entry *ca)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t serial = 0, id;
+	int64_t serial = 0;
 	int r;
 
-	if ((r = ca_check(ca)) != OC_OK) {
+	if ((r = oc_dir_ca_check(ca)) != OC_OK) {
 		log_error("directory: invalid CA entry");
 		return r;
 	}
 	if ((r = oc_dir_begin(dir)) != OC_OK)
 		return r;
-	if ((r = oc_dir_bump_serial(dir, &serial)) != OC_OK)
+	if ((r = oc_dir_bump_serial(dir, &serial)) != OC_OK ||
+	    (r = oc_dir_ca_insert(dir, ca, NULL, serial)) != OC_OK)
 		goto out;
+	r = oc_dir_commit(dir);
+out:
+	if (r != OC_OK)
+		oc_dir_rollback(dir);
+	return r;
+}
+
+int
+oc_dir_ca_insert(struct oc_directory *dir, const struct oc_ca_entry *ca, const char *source,
+    int64_t serial)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t id;
+	int r;
+
+	if ((r = oc_dir_ca_check(ca)) != OC_OK)
+		return r;
 	/* children go by ON DELETE CASCADE */
 	if ((r = oc_dir_prepare(dir, "DELETE FROM cas WHERE name = ?1", &st)) != OC_OK ||
 	    (r = oc_dir_bind_text(dir, st, 1, ca->name)) != OC_OK ||
@@ -635,10 +681,11 @@ oc_dir_ca_put(struct oc_directory *dir, const struct oc_ca_entry *ca)
 		goto out;
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((r = oc_dir_prepare(dir, "INSERT INTO cas (name, dns_host_name, cert, changed) "
-	    "VALUES (?1, ?2, ?3, ?4)", &st)) != OC_OK ||
+	if ((r = oc_dir_prepare(dir, "INSERT INTO cas (name, dns_host_name, cert, changed, source) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)", &st)) != OC_OK ||
 	    (r = oc_dir_bind_text(dir, st, 1, ca->name)) != OC_OK ||
-	    (r = oc_dir_bind_text(dir, st, 2, ca->dns_host_name)) != OC_OK)
+	    (r = oc_dir_bind_text(dir, st, 2, ca->dns_host_name)) != OC_OK ||
+	    (r = oc_dir_bind_text(dir, st, 5, source)) != OC_OK)
 		goto out;
 	if (ca->cert_der_len > 0)
 		sqlite3_bind_blob(st, 3, ca->cert_der, (int)ca->cert_der_len, SQLITE_TRANSIENT);
@@ -672,10 +719,8 @@ oc_dir_ca_put(struct oc_directory *dir, const struct oc_ca_entry *ca)
 		    (r = oc_dir_step_done(dir, st, "ca uri")) != OC_OK)
 			goto out;
 	}
-	r = oc_dir_commit(dir);
+	r = OC_OK;
 out:
-	if (r != OC_OK)
-		oc_dir_rollback(dir);
 	sqlite3_finalize(st);
 	return r;
 }
