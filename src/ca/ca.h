@@ -21,6 +21,25 @@
 #define OC_CA_DEFAULT_KEY_TYPE      "RSA2048"
 #define OC_CA_DEFAULT_VALIDITY_DAYS 3650
 
+/*
+ * What the CA reports while it serves (metrics): every member may be NULL.
+ * Called on the CA thread only. order: the disposition (OC_DISP_*) of each
+ * ISSUE order decided; replay: an ISSUE order answered with the earlier
+ * decision of the same request; signature: a certificate signed and
+ * stored; batch: the frames of one store transaction, how long its commit
+ * took (microseconds) and whether it committed; ready: the CA opened its
+ * key and store; heartbeat: at least once a second while serving.
+ */
+struct oc_ca_hooks {
+	void *arg;
+	void (*order)(void *arg, uint32_t disposition);
+	void (*replay)(void *arg);
+	void (*signature)(void *arg);
+	void (*batch)(void *arg, size_t frames, uint64_t commit_us, int committed);
+	void (*ready)(void *arg);
+	void (*heartbeat)(void *arg);
+};
+
 struct oc_ca_config {
 	const char *dir_path;        /* directory db */
 	const char *store_path;      /* CA store db */
@@ -42,6 +61,14 @@ struct oc_ca_config {
 	int delta_crl_period_hours;  /* delta CRL every N hours, 0 = 1, < 0 = none */
 	int crl_overlap_hours;       /* nextUpdate = thisUpdate + period + overlap, 0 = 1 */
 	const char *delta_cdp_url;   /* freshestCRL URI put in complete CRLs, may be NULL */
+	/*
+	 * Idempotent issuance (ca_idem.c): an ISSUE order whose fingerprint
+	 * (SHA-256 over requester, NUL, template as requested, NUL, request
+	 * DER) matches a request submitted within this many seconds is answered
+	 * with that request's decision (same RequestID, same certificate). 0 = off.
+	 */
+	int idempotence_window_seconds;
+	const struct oc_ca_hooks *hooks;   /* may be NULL */
 };
 
 struct oc_ca;

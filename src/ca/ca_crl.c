@@ -367,11 +367,12 @@ ca_crl_wait(struct ca_crl *c, struct oc_ca *ca, int fd)
 	int n;
 
 	for (;;) {
-		n = poll(&p, 1, c != NULL ? 1000 : -1);
+		n = poll(&p, 1, c != NULL || ca->hooks.heartbeat != NULL ? 1000 : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n != 0)
 			return;   /* readable, hung up, or an error the read will report */
+		ca_heartbeat(ca);
 		if (c != NULL && time(NULL) != c->last_check) {
 			c->last_check = time(NULL);
 			tick(c, ca);

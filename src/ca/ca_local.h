@@ -32,6 +32,8 @@ struct oc_ca {
 	EVP_PKEY *key;
 	X509 *cert;
 	STACK_OF(X509) *chain;        /* the CA certificate, for CMC responses */
+	int idem_window;              /* seconds, 0 = no idempotent replay */
+	struct oc_ca_hooks hooks;     /* all NULL without hooks */
 };
 
 /* A decision under construction: denial HRESULT and its admin-readable message. */
@@ -124,6 +126,20 @@ int ca_template_pends(const struct oc_template *t);
 /* ca_order.c: a job for a request already recorded (approved): decided again, never pended */
 int ca_job_begin_approved(struct oc_ca *ca, const struct oc_ca_order *o, uint32_t request_id,
     struct ca_job **jp) OC_WUR;
+
+/*
+ * ca_idem.c: idempotent issuance. The fingerprint of an ISSUE order;
+ * whether the store holds a request with it inside the window that a
+ * replay answers (not FAILED); and the replay itself: *replayed 1 when res
+ * holds the earlier decision (audit "issue-replayed"), 0 when there is
+ * none and the order must be decided.
+ */
+int ca_order_fingerprint(const struct oc_ca_order *o, uint8_t fp[32]) OC_WUR;
+int ca_replay_exists(struct oc_ca *ca, const uint8_t fp[32], int *exists) OC_WUR;
+int ca_replay(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_result *res,
+    int *replayed) OC_WUR;
+/* ca_serve.c: tell the hooks the CA is alive (CA thread). */
+void ca_heartbeat(struct oc_ca *ca);
 
 void ca_audit(struct oc_ca *ca, const char *event, uint32_t request_id,
     const char *requester, const char *template_name, const char *detail);

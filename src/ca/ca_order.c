@@ -493,6 +493,8 @@ issue(struct oc_ca *ca, struct ca_job *j, struct oc_ca_result *res)
 		j->cmc = NULL;
 		j->cmc_len = 0;
 	}
+	if (ca->hooks.signature != NULL)
+		ca->hooks.signature(ca->hooks.arg);
 	log_info("request %u: issued %s serial %s to %s", id, s->tmpl->cn, j->hex,
 	    s->requester.name ? s->requester.name : "-");
 	{
@@ -606,8 +608,16 @@ ca_job_begin(struct oc_ca *ca, const struct oc_ca_order *o, struct ca_job **jp)
 	j->o = o;
 	j->cmc_r = OC_ERR_INVALID;
 	/* every order gets a RequestID, even the ones denied below */
-	if ((j->r = oc_store_request_new(ca->store, o->requester.name ? o->requester.name : "",
-	    o->template_hint, o->request, o->request_len, &j->id)) != OC_OK)
+	if (ca->idem_window > 0) {
+		uint8_t fp[32];
+		if ((j->r = ca_order_fingerprint(o, fp)) == OC_OK)
+			j->r = oc_store_request_new_fp(ca->store, o->requester.name ?
+			    o->requester.name : "", o->template_hint, o->request, o->request_len,
+			    fp, &j->id);
+	} else
+		j->r = oc_store_request_new(ca->store, o->requester.name ? o->requester.name : "",
+		    o->template_hint, o->request, o->request_len, &j->id);
+	if (j->r != OC_OK)
 		error_fr(j->r, "recording the request");
 	*jp = j;
 	return OC_OK;
@@ -712,11 +722,14 @@ int
 oc_ca_process_order(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_result *res)
 {
 	struct ca_job *j = NULL;
-	int r;
+	int r, replayed = 0;
 
 	memset(res, 0, sizeof(*res));
 	if (ca == NULL || o == NULL)
 		return OC_ERR_INVALID;
+	/* the same order again within the window: the first one's decision */
+	if ((r = ca_replay(ca, o, res, &replayed)) != OC_OK || replayed)
+		return r;
 	if ((r = ca_job_begin(ca, o, &j)) != OC_OK) {
 		res->disposition = OC_DISP_ERROR;
 		res->hresult = OC_HR_NTE_FAIL;

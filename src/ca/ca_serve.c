@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "ipc/frame.h"
@@ -42,6 +43,10 @@ oc_ca_open(const struct oc_ca_config *cfg, struct oc_ca **cap)
 		X509_free(ca->cert);
 		goto out;
 	}
+	ca->idem_window = cfg->idempotence_window_seconds > 0 ?
+	    cfg->idempotence_window_seconds : 0;
+	if (cfg->hooks != NULL)
+		ca->hooks = *cfg->hooks;
 	if ((r = oc_store_open(cfg->store_path, &ca->store)) != OC_OK) {
 		error_fr(r, "store %s", cfg->store_path);
 		goto out;
@@ -189,6 +194,9 @@ struct ca_slot {
 	int decoded;
 	struct oc_ca_order o;
 	struct ca_job *job;
+	/* idempotence: answered from the store (an earlier order, or one before it in the batch) */
+	int replay;
+	uint8_t fp[32];
 };
 
 static void
@@ -199,6 +207,22 @@ slot_clear(struct ca_slot *slot)
 	oc_ca_order_clear(&slot->o);
 	memset(&slot->o, 0, sizeof(slot->o));
 	slot->decoded = 0;
+	slot->replay = 0;
+}
+
+void
+ca_heartbeat(struct oc_ca *ca)
+{
+	if (ca != NULL && ca->hooks.heartbeat != NULL)
+		ca->hooks.heartbeat(ca->hooks.arg);
+}
+
+/* An ISSUE order answered: tell the hooks how. */
+static void
+count_order(struct oc_ca *ca, const struct oc_ca_result *res)
+{
+	if (ca->hooks.order != NULL)
+		ca->hooks.order(ca->hooks.arg, res->disposition);
 }
 
 /* A CERT_STATUS question in, a STATUS_RESULT out (a bad question: status ERROR). */
@@ -225,7 +249,7 @@ dispatch(struct oc_ca *ca, struct ca_slot *slot)
 	struct oc_ca_order o;
 	struct oc_ca_result res;
 	uint32_t type = slot->type;
-	int r;
+	int r, replayed;
 
 	memset(&o, 0, sizeof(o));
 	memset(&res, 0, sizeof(res));
@@ -245,12 +269,19 @@ dispatch(struct oc_ca *ca, struct ca_slot *slot)
 			    "Malformed order from the front end");
 			break;
 		}
-		if (slot->job != NULL)
+		replayed = 0;
+		if (slot->replay && (r = ca_replay(ca, &slot->o, &res, &replayed)) != OC_OK)
+			error_fr(r, "order failed");
+		if (replayed)
+			;
+		else if (slot->job != NULL)
 			r = ca_job_end(ca, slot->job, &res);
 		else
 			r = oc_ca_process_order(ca, &slot->o, &res);
 		if (r != OC_OK)
 			error_fr(r, "order failed");
+		if (!replayed)
+			count_order(ca, &res);
 		slot->request_id = res.request_id;
 		r = res.message ? OC_OK : OC_ERR_NOMEM;
 		break;
@@ -311,6 +342,28 @@ take_back(struct ca_slot *slot)
  * own, as before. Returns an error only for a broken stream or memory.
  */
 /*
+ * Idempotence: an order answered by an earlier decision, either one stored
+ * within the window or an identical order earlier in this batch (whose
+ * decision is written, in this transaction, before this one is answered).
+ * A lookup that fails decides the order as new.
+ */
+static int
+is_replay(struct oc_ca *ca, struct ca_slot *slots, size_t i)
+{
+	int exists = 0;
+
+	if (ca_order_fingerprint(&slots[i].o, slots[i].fp) != OC_OK)
+		return 0;
+	for (size_t k = 0; k < i; k++)
+		if (slots[k].type == OC_CA_MSG_ISSUE && slots[k].decoded &&
+		    memcmp(slots[k].fp, slots[i].fp, sizeof(slots[i].fp)) == 0)
+			return 1;
+	if (ca_replay_exists(ca, slots[i].fp, &exists) != OC_OK)
+		return 0;
+	return exists;
+}
+
+/*
  * The ISSUE orders of a batch: RequestID rows first (CA thread), then decided,
  * built and signed on the pool; dispatch writes their decisions in order.
  */
@@ -330,6 +383,8 @@ prepare_issues(struct oc_ca *ca, struct ca_pool *pool, struct ca_slot *slots, si
 			continue;
 		}
 		slot->decoded = 1;
+		if (ca->idem_window > 0 && (slot->replay = is_replay(ca, slots, i)))
+			continue;
 		/* without a job (no memory) dispatch decides the order on its own */
 		if (ca_job_begin(ca, &slot->o, &slot->job) == OC_OK)
 			jobs[nj++] = slot->job;
@@ -357,7 +412,17 @@ serve_batch(struct oc_ca *ca, struct ca_pool *pool, int fd, struct ca_slot *slot
 			return r;
 		}
 	}
-	if (batched && (r = oc_store_batch_commit(ca->store)) != OC_OK) {
+	if (batched) {
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = oc_store_batch_commit(ca->store);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (ca->hooks.batch != NULL)
+			ca->hooks.batch(ca->hooks.arg, n, (uint64_t)((t1.tv_sec - t0.tv_sec) *
+			    1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000), r == OC_OK);
+	}
+	ca_heartbeat(ca);
+	if (batched && r != OC_OK) {
 		error_fr(r, "committing a batch of %zu orders", n);
 		for (size_t i = 0; i < n; i++)
 			if ((r = take_back(&slots[i])) != OC_OK)
@@ -409,6 +474,8 @@ oc_ca_serve(const struct oc_ca_config *cfg, int fd)
 	if ((r = ca_crl_start(ca, cfg, &crl)) != OC_OK)
 		goto out;
 	log_info("CA \"%s\" ready", ca->name);
+	if (ca->hooks.ready != NULL)
+		ca->hooks.ready(ca->hooks.arg);
 	while (!end) {
 		/* wait for one frame, then take every frame already there */
 		n = 0;
