@@ -35,6 +35,7 @@ oc_config_clear(struct oc_config *c)
 	free(c->aia_url);
 	free(c->cdp_url);
 	free(c->publish_listen);
+	free(c->metrics_listen);
 	free(c->publish_dir);
 	free(c->delta_cdp_url);
 	free(c->store_path);
@@ -169,6 +170,14 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 			return set_path(c, &c->client_ca, v);
 		if (!strcmp(k, "publish_listen"))
 			return set_str(&c->publish_listen, v);
+		if (!strcmp(k, "metrics_listen"))
+			return set_str(&c->metrics_listen, v);
+		if (!strcmp(k, "health_max_age_seconds")) {
+			if (parse_u32(v, &u) != OC_OK || u == 0 || u > 3600)
+				return OC_ERR_CONFIG;
+			c->health_max_age = u;
+			return OC_OK;
+		}
 		if (!strcmp(k, "channel_binding")) {
 			if (!strcasecmp(v, "off"))
 				c->channel_binding = OC_GSS_CB_OFF;
@@ -211,6 +220,12 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 			if (parse_u32(v, &u) != OC_OK || u == 0 || u > 24 * 366)
 				return OC_ERR_CONFIG;
 			*(k[4] == 'p' ? &c->crl_period_hours : &c->crl_overlap_hours) = u;
+			return OC_OK;
+		}
+		if (!strcmp(k, "idempotence_window_seconds")) {
+			if (parse_u32(v, &u) != OC_OK || u > 7 * 24 * 3600)
+				return OC_ERR_CONFIG;
+			c->idempotence_window = u + 1;   /* + 1: set (0 = off) */
 			return OC_OK;
 		}
 		if (!strcmp(k, "sign_threads")) {
@@ -366,6 +381,9 @@ oc_config_load(const char *path, struct oc_config *c)
 		c->crl_overlap_hours = 1;
 	c->delta_crl_period_hours = c->delta_crl_period_hours == 0 ? 1 :
 	    c->delta_crl_period_hours - 1;
+	c->idempotence_window = c->idempotence_window == 0 ? 600 : c->idempotence_window - 1;
+	if (c->health_max_age == 0)
+		c->health_max_age = 10;
 	if (c->publish_dir == NULL && (r = set_path(c, &c->publish_dir, "pub")) != OC_OK)
 		goto out;
 	if (c->delta_cdp_url == NULL && c->cdp_url != NULL && strlen(c->cdp_url) > 4 &&

@@ -14,6 +14,11 @@
  *                                        (default when_present)
  *                 publish_listen = 127.0.0.1:8080  (plain HTTP, GET only: the
  *                                        files of [ca] publish_dir)
+ *                 metrics_listen = 127.0.0.1:9102  (plain HTTP, GET only:
+ *                                        /metrics (Prometheus) and /health, served
+ *                                        by the opencesd-metrics process)
+ *                 health_max_age_seconds = 10  (/health: the CA's heartbeat
+ *                                        may be at most this old)
  *                 client_ca = FILE       (trust anchors for client certificates;
  *                                         when set every listener asks for an
  *                                         optional client certificate)
@@ -27,6 +32,8 @@
  *                 crl_overlap_hours = 1  (nextUpdate = period + overlap)
  *                 delta_cdp_url = URL    (freshestCRL; default: cdp_url with
  *                                        .crl made -delta.crl)
+ *                 idempotence_window_seconds = 600  (the same ISSUE order again
+ *                                        within it gets the first answer; 0 = off)
  *   [store]       path = FILE           (SQLite request/certificate store)
  *   [directory]   path = FILE           (embedded directory)
  *   [policy]      id = {GUID}, friendly_name = TEXT, next_update_hours = 8
@@ -76,6 +83,9 @@ struct oc_config {
 	char *client_ca;
 	char *ca_name, *ca_key, *ca_cert, *ca_key_type, *aia_url, *cdp_url;
 	char *publish_listen, *publish_dir, *delta_cdp_url;
+	char *metrics_listen;       /* [server] metrics_listen, NULL = no metrics listener */
+	uint32_t health_max_age;    /* [server] health_max_age_seconds, default 10 */
+	uint32_t idempotence_window;  /* [ca] idempotence_window_seconds, default 600, 0 = off */
 	uint32_t crl_period_hours, delta_crl_period_hours, crl_overlap_hours;
 	int sign_threads;           /* [ca] sign_threads: 0 = one per CPU, 1 = the CA thread alone */
 	char *store_path;
