@@ -26,6 +26,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "directory/ad_sd.h"
+#include "directory/directory.h"
 #include "ldap/ldap_conn.h"
 #include "ldap/ldap_encode.h"
 #include "ldap/ldap_sd_build.h"
@@ -131,6 +132,27 @@ int oc_ldap_pub_domain_sid(struct oc_ldap *l, struct oc_ad_sid *sid) OC_WUR;
 
 /* nTSecurityDescriptor of dn (owner, group, DACL: SD_FLAGS 7). *sd malloc'd. */
 int oc_ldap_pub_read_sd(struct oc_ldap *l, const char *dn, uint8_t **sd, size_t *len) OC_WUR;
+
+/*
+ * The SID a grant principal of the embedded directory stands for in the
+ * domain: a group with a SID (oc_dir_group_add_sid), a SID itself, or a
+ * well-known group name (Domain Users -513, Domain Computers -515, Domain
+ * Admins -512, Domain Controllers -516, Enterprise Admins -519,
+ * Authenticated Users S-1-5-11, Everyone S-1-1-0). OC_ERR_NOT_FOUND when the
+ * principal has no SID (a local account): it cannot be published.
+ */
+int oc_ldap_pub_principal_sid(struct oc_directory *dir, const struct oc_ad_sid *domain,
+    const char *principal, struct oc_ad_sid *sid) OC_WUR;
+
+/*
+ * The templates to publish from the embedded directory, with their grants as
+ * SIDs: every template (all != 0) or those in ca->templates. Principals
+ * without a SID are left out with a warning. Free with oc_ldap_pub_templates_free.
+ */
+int oc_ldap_pub_templates_from_dir(struct oc_directory *dir, const struct oc_ad_sid *domain,
+    const struct oc_ca_entry *ca, int all, struct oc_ldap_pub_template **tv,
+    size_t *n) OC_WUR;
+void oc_ldap_pub_templates_free(struct oc_ldap_pub_template *tv, size_t n);
 
 /* "CN=Public Key Services,CN=Services,<config_nc>" into *out (malloc'd). */
 int oc_ldap_pub_pks_dn(const char *config_nc, char **out) OC_WUR;
