@@ -411,12 +411,13 @@ start_connections(struct oc_calink_connector *c, double now)
 	}
 	if (c->cur != NULL && c->cur->proven && c->cur->node > 0 && c->cand == NULL &&
 	    c->old == NULL) {
-		if (c->cand_next >= c->cur->node) {
+		if (c->cand_next >= c->cur->node)
+			c->cand_next = 0;        /* a round over every preferred node failed */
+		if (c->cand_next == 0) {
 			if (now - c->last_retry < c->retry_seconds)
 				return;
-			c->cand_next = 0;
+			c->last_retry = now;
 		}
-		c->last_retry = now;
 		if (nconn_start(c, c->cand_next, now, &n) == OC_OK)
 			c->cand = n;
 		else
