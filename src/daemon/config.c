@@ -10,6 +10,7 @@
 #include "auth/gss.h"
 #include "common/log.h"
 #include "front/front.h"
+#include "ldap/ldap_conn.h"
 
 #define CONF_MAX (256 * 1024)
 
@@ -40,6 +41,13 @@ oc_config_clear(struct oc_config *c)
 	free(c->delta_cdp_url);
 	free(c->store_path);
 	free(c->dir_path);
+	free(c->ldap_uri);
+	free(c->ldap_ca_file);
+	free(c->ldap_bind_dn);
+	free(c->ldap_password_file);
+	free(c->ldap_keytab);
+	free(c->ldap_principal);
+	free(c->ldap_base_dn);
 	free(c->policy_id);
 	free(c->friendly_name);
 	free(c->endpoints);
@@ -138,6 +146,71 @@ known_section(const char *name)
 		if (!strcmp(name, sections[i]))
 			return 1;
 	return 0;
+}
+
+/* [directory] keys of the LDAP source (ldap/ldap_conn.h, ldap/ldap_mirror.h). */
+static int
+apply_directory(struct oc_config *c, const char *k, const char *v)
+{
+	uint32_t u;
+
+	if (!strcmp(k, "source")) {
+		if (!strcasecmp(v, "embedded"))
+			c->dir_source = OC_DIR_SOURCE_EMBEDDED;
+		else if (!strcasecmp(v, "ldap"))
+			c->dir_source = OC_DIR_SOURCE_LDAP;
+		else
+			return OC_ERR_CONFIG;
+		return OC_OK;
+	}
+	if (!strcmp(k, "ldap_uri"))
+		return set_str(&c->ldap_uri, v);
+	if (!strcmp(k, "ldap_starttls"))
+		return parse_bool(v, &c->ldap_starttls);
+	if (!strcmp(k, "ldap_ca_file"))
+		return set_path(c, &c->ldap_ca_file, v);
+	if (!strcmp(k, "ldap_bind")) {
+		if (!strcasecmp(v, "simple"))
+			c->ldap_bind = OC_LDAP_BIND_SIMPLE;
+		else if (!strcasecmp(v, "gssapi"))
+			c->ldap_bind = OC_LDAP_BIND_GSSAPI;
+		else
+			return OC_ERR_CONFIG;
+		return OC_OK;
+	}
+	if (!strcmp(k, "ldap_bind_dn"))
+		return set_str(&c->ldap_bind_dn, v);
+	if (!strcmp(k, "ldap_password_file"))
+		return set_path(c, &c->ldap_password_file, v);
+	if (!strcmp(k, "ldap_keytab"))
+		return set_path(c, &c->ldap_keytab, v);
+	if (!strcmp(k, "ldap_principal"))
+		return set_str(&c->ldap_principal, v);
+	if (!strcmp(k, "ldap_base_dn"))
+		return set_str(&c->ldap_base_dn, v);
+	if (!strcmp(k, "refresh_seconds") || !strcmp(k, "ldap_timeout")) {
+		if (parse_u32(v, &u) != OC_OK || u == 0 || u > 86400)
+			return OC_ERR_CONFIG;
+		*(k[0] == 'r' ? &c->refresh_seconds : &c->ldap_timeout) = u;
+		return OC_OK;
+	}
+	return OC_ERR_CONFIG;
+}
+
+void
+oc_config_ldap(const struct oc_config *c, struct oc_ldap_config *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->uri = c->ldap_uri;
+	lc->starttls = c->ldap_starttls;
+	lc->ca_file = c->ldap_ca_file;
+	lc->bind = c->ldap_bind;
+	lc->bind_dn = c->ldap_bind_dn;
+	lc->password_file = c->ldap_password_file;
+	lc->keytab = c->ldap_keytab;
+	lc->principal = c->ldap_principal;
+	lc->base_dn = c->ldap_base_dn;
+	lc->timeout_s = (int)c->ldap_timeout;
 }
 
 static int
@@ -246,6 +319,7 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 	} else if (!strcmp(sec, "directory")) {
 		if (!strcmp(k, "path"))
 			return set_path(c, &c->dir_path, v);
+		return apply_directory(c, k, v);
 	} else if (!strcmp(sec, "policy")) {
 		if (!strcmp(k, "id"))
 			return set_str(&c->policy_id, v);
@@ -297,6 +371,8 @@ oc_config_load(const char *path, struct oc_config *c)
 
 	memset(c, 0, sizeof(*c));
 	c->channel_binding = OC_GSS_CB_WHEN_PRESENT;
+	c->ldap_starttls = 1;
+	c->ldap_bind = OC_LDAP_BIND_SIMPLE;
 	if ((r = oc_file_read(path, &data, &len, CONF_MAX)) != OC_OK) {
 		log_error("cannot read %s: %s", path, oc_strerror(r));
 		return r;
@@ -400,6 +476,19 @@ oc_config_load(const char *path, struct oc_config *c)
 		log_error("%s: missing one of server.listen, server.tls_cert, server.tls_key, "
 		    "server.public_url, ca.key, ca.cert, store.path, directory.path, policy.id, "
 		    "[endpoint]", path);
+		r = OC_ERR_CONFIG;
+		goto out;
+	}
+	if (c->refresh_seconds == 0)
+		c->refresh_seconds = 60;
+	if (c->ldap_timeout == 0)
+		c->ldap_timeout = 10;
+	if (c->dir_source == OC_DIR_SOURCE_LDAP && (c->ldap_uri == NULL ||
+	    (c->ldap_bind == OC_LDAP_BIND_SIMPLE && (c->ldap_bind_dn == NULL ||
+	    c->ldap_password_file == NULL)) ||
+	    (c->ldap_bind == OC_LDAP_BIND_GSSAPI && c->ldap_keytab == NULL))) {
+		log_error("%s: [directory] source = ldap needs ldap_uri and, for ldap_bind = simple, "
+		    "ldap_bind_dn and ldap_password_file, for gssapi ldap_keytab", path);
 		r = OC_ERR_CONFIG;
 		goto out;
 	}

@@ -36,6 +36,12 @@
  *                                        within it gets the first answer; 0 = off)
  *   [store]       path = FILE           (SQLite request/certificate store)
  *   [directory]   path = FILE           (embedded directory)
+ *                 source = embedded | ldap   (ldap: the policy is mirrored from
+ *                                        LDAP into path by opencesd-dirsync)
+ *                 ldap_uri, ldap_starttls = true, ldap_ca_file,
+ *                 ldap_bind = simple | gssapi, ldap_bind_dn,
+ *                 ldap_password_file, ldap_keytab, ldap_principal,
+ *                 ldap_base_dn, refresh_seconds = 60, ldap_timeout = 10
  *   [policy]      id = {GUID}, friendly_name = TEXT, next_update_hours = 8
  *   [endpoint]    (repeatable section) service = cep | ces
  *                 auth = password | kerberos | certificate
@@ -90,6 +96,12 @@ struct oc_config {
 	int sign_threads;           /* [ca] sign_threads: 0 = one per CPU, 1 = the CA thread alone */
 	char *store_path;
 	char *dir_path;
+	int dir_source;             /* OC_DIR_SOURCE_* */
+	char *ldap_uri, *ldap_ca_file, *ldap_bind_dn, *ldap_password_file;
+	char *ldap_keytab, *ldap_principal, *ldap_base_dn;
+	int ldap_starttls;          /* default 1 */
+	int ldap_bind;              /* enum oc_ldap_bind; default simple */
+	uint32_t ldap_timeout, refresh_seconds;
 	char *policy_id, *friendly_name;
 	uint32_t next_update_hours;
 	struct oc_conf_endpoint *endpoints;
@@ -97,6 +109,14 @@ struct oc_config {
 	struct oc_conf_uri *published;
 	size_t npublished;
 };
+
+/* [directory] source */
+#define OC_DIR_SOURCE_EMBEDDED 0
+#define OC_DIR_SOURCE_LDAP     1
+
+struct oc_ldap_config;
+/* The [directory] ldap_* keys as the LDAP code takes them (pointers into cfg). */
+void oc_config_ldap(const struct oc_config *cfg, struct oc_ldap_config *lc);
 
 int oc_config_load(const char *path, struct oc_config *cfg) OC_WUR;
 void oc_config_clear(struct oc_config *cfg);
