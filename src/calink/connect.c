@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,12 +505,17 @@ int
 oc_calink_connector_run(struct oc_calink_connector *c, int front_fd)
 {
 	struct pollfd pfd[5];
+	struct sigaction sa;
 	int r = OC_OK;
 
 	if (c == NULL || front_fd < 0)
 		return OC_ERR_INVALID;
 	if ((r = cl_set_nonblock(front_fd)) != OC_OK)
 		return r;
+	/* a peer closing early must not kill us on write (OpenSSL writes with write(2)) */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 	for (;;) {
 		double now = cl_now();
 		struct nconn *conns[3];

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,6 +387,7 @@ int
 oc_calink_listener_run(struct oc_calink_listener *l, int ca_fd)
 {
 	struct pollfd *pfd = NULL;
+	struct sigaction sa;
 	size_t np;
 	int r;
 
@@ -393,6 +395,10 @@ oc_calink_listener_run(struct oc_calink_listener *l, int ca_fd)
 		return OC_ERR_INVALID;
 	if ((r = cl_set_nonblock(ca_fd)) != OC_OK)
 		return r;
+	/* a peer closing early must not kill us on write (OpenSSL writes with write(2)) */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 	if ((pfd = calloc(2 + l->nl + l->max_conns, sizeof(*pfd))) == NULL)
 		return OC_ERR_NOMEM;
 	log_info("calink: listening for front ends (%zu address%s)", l->nl,
