@@ -105,6 +105,9 @@
 /* Publication listener */
 #define OC_PUBLISH_FILE_MAX (16u * 1024 * 1024)
 #define OC_PUBLISH_NAME_MAX 200
+/* Metrics listener: the rendered /metrics and /health documents */
+#define OC_METRICS_TEXT_MAX (1024u * 1024)
+#define OC_METRICS_RESTART_MIN_SECONDS 5   /* a listener dying sooner is not restarted */
 /* Client files */
 #define CLIENT_PEM_FILE_MAX  (4 * OC_CERT_DER_MAX)   /* --cert / --key files */
 

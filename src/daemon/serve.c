@@ -29,7 +29,16 @@
 #include "directory/directory.h"
 #include "front/front.h"
 #include "http/http.h"
+#include "metrics/metrics.h"
+#include "model/hresult.h"
 #include "publish/publish.h"
+
+/*
+ * The metrics registry (shared mapping): created by the supervisor before
+ * it forks and never changed after, like the configuration; every child
+ * counts into it (metrics/metrics.h). NULL = not created.
+ */
+static struct oc_metrics *serve_metrics;
 
 static void
 ca_config_from(const struct oc_config *cfg, struct oc_ca_config *cc)
@@ -51,6 +60,7 @@ ca_config_from(const struct oc_config *cfg, struct oc_ca_config *cc)
 	    (int)cfg->delta_crl_period_hours : -1;
 	cc->crl_overlap_hours = (int)cfg->crl_overlap_hours;
 	cc->delta_cdp_url = cfg->delta_cdp_url;
+	cc->idempotence_window_seconds = (int)cfg->idempotence_window;
 }
 
 /* Run fn in a child process and wait for it (keeps key material out of this process). */
@@ -267,9 +277,50 @@ oc_daemon_init(const struct oc_config *cfg)
 	return r;
 }
 
+/* What the CA reports, into the registry (arg). */
+static void
+hook_order(void *arg, uint32_t disposition)
+{
+	oc_metrics_ca_order(arg, disposition == OC_DISP_ISSUED ? OC_METRICS_CA_ISSUED :
+	    disposition == OC_DISP_UNDER_SUBMISSION ? OC_METRICS_CA_PENDING :
+	    disposition == OC_DISP_DENIED ? OC_METRICS_CA_DENIED : OC_METRICS_CA_ERROR);
+}
+
+static void
+hook_replay(void *arg)
+{
+	oc_metrics_ca_replay(arg);
+}
+
+static void
+hook_signature(void *arg)
+{
+	oc_metrics_ca_signature(arg);
+}
+
+static void
+hook_batch(void *arg, size_t frames, uint64_t commit_us, int committed)
+{
+	oc_metrics_ca_batch(arg, frames, commit_us, committed);
+}
+
+static void
+hook_ready(void *arg)
+{
+	oc_metrics_process(arg, OC_METRICS_PROC_CA, 1, time(NULL));
+}
+
+static void
+hook_heartbeat(void *arg)
+{
+	oc_metrics_ca_heartbeat(arg, time(NULL));
+}
+
 static int
 ca_process(const struct oc_config *cfg, int fd)
 {
+	struct oc_ca_hooks hooks = { serve_metrics, hook_order, hook_replay, hook_signature,
+	    hook_batch, hook_ready, hook_heartbeat };
 	struct oc_ca_config cc;
 
 	/* The CA ends when the front end closes its socket, not on signals. */
@@ -279,6 +330,8 @@ ca_process(const struct oc_config *cfg, int fd)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	oc_log_init("opencesd-ca", OC_LOG_INFO);
 	ca_config_from(cfg, &cc);
+	if (serve_metrics != NULL)
+		cc.hooks = &hooks;
 	return oc_ca_serve(&cc, fd);
 }
 
@@ -296,6 +349,7 @@ auth_process(const struct oc_config *cfg, int fd)
 	prctl(PR_SET_NAME, "opencesd-auth", 0, 0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	oc_log_init("opencesd-auth", OC_LOG_INFO);
+	oc_metrics_process(serve_metrics, OC_METRICS_PROC_AUTH, 1, time(NULL));
 	memset(&ac, 0, sizeof(ac));
 	ac.dir_path = cfg->dir_path;
 	ac.keytab = cfg->keytab;
@@ -341,6 +395,7 @@ front_process(const struct oc_config *cfg, int ca_fd, int auth_fd)
 	fc.channel_binding = cfg->channel_binding;
 	fc.client_ca_file = cfg->client_ca;
 	fc.ca_cert_file = cfg->ca_cert;
+	fc.metrics = serve_metrics;
 	if ((r = oc_front_new(&fc, &front)) != OC_OK)
 		goto out;
 	if ((ls = calloc(cfg->listen.n, sizeof(*ls))) == NULL) {
@@ -372,7 +427,9 @@ front_process(const struct oc_config *cfg, int ca_fd, int auth_fd)
 		error_fr(r, "publication listener not started; enrollment goes on");
 	for (size_t i = 0; i < cfg->nendpoints; i++)
 		log_info("serving %s", eps[i].uri);
+	oc_metrics_process(serve_metrics, OC_METRICS_PROC_FRONT, 1, time(NULL));
 	r = oc_http_server_run(srv);
+	oc_metrics_process(serve_metrics, OC_METRICS_PROC_FRONT, 0, 0);
 	log_info("front end stopped");
 out:
 	oc_publish_stop(pub);
@@ -383,6 +440,84 @@ out:
 	close(ca_fd);
 	close(auth_fd);
 	return r;
+}
+
+/* The metrics listener's answers: /metrics and /health from the registry. */
+static void
+metrics_answer(void *arg, const char *path, struct oc_publish_reply *rep)
+{
+	const struct oc_config *cfg = arg;
+	struct ocbuf b;
+	int healthy = 0, r;
+
+	ocbuf_init(&b, OC_METRICS_TEXT_MAX);
+	if (strcmp(path, "/metrics") == 0) {
+		r = oc_metrics_render(serve_metrics, &b);
+		rep->status = 200;
+		rep->content_type = OC_METRICS_CONTENT_TYPE;
+	} else if (strcmp(path, "/health") == 0) {
+		r = oc_metrics_health(serve_metrics, time(NULL), (int)cfg->health_max_age, &b,
+		    &healthy);
+		rep->status = healthy ? 200 : 503;
+		rep->content_type = "application/json";
+	} else {
+		r = ocbuf_puts(&b, "not found\n");
+		rep->status = 404;
+	}
+	if (r != OC_OK) {
+		error_fr(r, "rendering %s", path);
+		ocbuf_free(&b);
+		rep->status = 500;
+		return;
+	}
+	rep->body = ocbuf_take(&b, &rep->len);
+}
+
+/*
+ * The metrics process: no key, no store, no socket to the other children;
+ * it reads the shared registry and answers plain HTTP GETs on
+ * [server] metrics_listen until SIGTERM.
+ */
+static int
+metrics_process(const struct oc_config *cfg)
+{
+	struct oc_publish *pub = NULL;
+	sigset_t set;
+	int sig, r;
+
+	prctl(PR_SET_NAME, "opencesd-metrics", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	oc_log_init("opencesd-metrics", OC_LOG_INFO);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);   /* the listener thread inherits it */
+	if ((r = oc_publish_start_handler(cfg->metrics_listen, metrics_answer, (void *)cfg,
+	    &pub)) != OC_OK) {
+		error_fr(r, "metrics listener on %s", cfg->metrics_listen);
+		return r;
+	}
+	oc_metrics_process(serve_metrics, OC_METRICS_PROC_METRICS, 1, time(NULL));
+	while (sigwait(&set, &sig) != 0)
+		;
+	oc_publish_stop(pub);
+	oc_metrics_process(serve_metrics, OC_METRICS_PROC_METRICS, 0, 0);
+	return OC_OK;
+}
+
+static pid_t
+spawn_metrics(const struct oc_config *cfg)
+{
+	pid_t pid;
+
+	if (cfg->metrics_listen == NULL || serve_metrics == NULL)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) == 0)
+		_exit(metrics_process(cfg) == OC_OK ? 0 : 1);
+	if (pid < 0)
+		log_error("metrics process not started");
+	return pid;
 }
 
 /* The four socket ends of one generation of children: CA and auth pairs. */
@@ -453,8 +588,9 @@ oc_daemon_serve(const struct oc_config *cfg)
 	static const int keep_ca[2] = { CA_CHILD, -1 }, keep_auth[2] = { AUTH_CHILD, -1 },
 	    keep_front[2] = { CA_FRONT, AUTH_FRONT };
 	sigset_t mask, oldmask;
-	time_t starts[OC_RESTARTS_MAX];
+	time_t starts[OC_RESTARTS_MAX], metrics_start;
 	size_t nstarts = 0;
+	pid_t metrics_pid = -1;
 	int r = OC_OK;
 
 	if (cfg->audit_log && oc_audit_open(cfg->audit_log) != OC_OK)
@@ -464,6 +600,14 @@ oc_daemon_serve(const struct oc_config *cfg)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	if (oc_metrics_new(&serve_metrics) != OC_OK)
+		log_warn("no metrics registry");
+	oc_metrics_set_ca_name(serve_metrics, cfg->ca_name);
+	oc_metrics_set_role(serve_metrics, OC_METRICS_ROLE_FRONT, 1);
+	oc_metrics_set_role(serve_metrics, OC_METRICS_ROLE_CA, 1);
+	oc_metrics_process(serve_metrics, OC_METRICS_PROC_SUPERVISOR, 1, time(NULL));
+	metrics_start = time(NULL);
+	metrics_pid = spawn_metrics(cfg);
 	for (;;) {
 		pid_t ca_pid = -1, auth_pid = -1, front_pid = -1, dead;
 		int fds[NFDS], sig, st, stop = 0;
@@ -521,6 +665,25 @@ oc_daemon_serve(const struct oc_config *cfg)
 			/* SIGCHLD: who ended? The others end when the front end closes its sockets. */
 			if ((dead = waitpid(-1, &st, WNOHANG)) <= 0)
 				continue;
+			if (dead == metrics_pid) {
+				/* restarted alone, unless it cannot even start */
+				metrics_pid = -1;
+				oc_metrics_process(serve_metrics, OC_METRICS_PROC_METRICS, 0, 0);
+				if (time(NULL) - metrics_start < OC_METRICS_RESTART_MIN_SECONDS) {
+					log_error("the metrics process ended within %d s; not "
+					    "restarted", OC_METRICS_RESTART_MIN_SECONDS);
+					continue;
+				}
+				log_error("the metrics process ended unexpectedly; restarting");
+				metrics_start = time(NULL);
+				metrics_pid = spawn_metrics(cfg);
+				continue;
+			}
+			/* health: the role is down from now until its process is back */
+			if (dead == ca_pid)
+				oc_metrics_process(serve_metrics, OC_METRICS_PROC_CA, 0, 0);
+			else if (dead == front_pid)
+				oc_metrics_process(serve_metrics, OC_METRICS_PROC_FRONT, 0, 0);
 			if (dead == ca_pid || dead == auth_pid) {
 				log_error("the %s process ended unexpectedly; restarting",
 				    dead == ca_pid ? "CA" : "auth");
@@ -535,10 +698,19 @@ oc_daemon_serve(const struct oc_config *cfg)
 				continue;
 			break;
 		}
+		oc_metrics_process(serve_metrics, OC_METRICS_PROC_CA, 0, 0);
+		oc_metrics_process(serve_metrics, OC_METRICS_PROC_AUTH, 0, 0);
+		oc_metrics_process(serve_metrics, OC_METRICS_PROC_FRONT, 0, 0);
 		if (stop)
 			break;
 		sleep(1);
 	}
+	if (metrics_pid > 0) {
+		kill(metrics_pid, SIGTERM);
+		reap(metrics_pid, "metrics");
+	}
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	oc_metrics_free(serve_metrics);
+	serve_metrics = NULL;
 	return r;
 }

@@ -76,10 +76,14 @@ oc_front_ces(struct oc_front *f, struct oc_front_thread *t, const struct oc_endp
 		r = oc_wstep_render_pending(&resp->body, msg->message_id, res.request_id,
 		    res.cmc, res.cmc_len, ep->uri,
 		    res.message && *res.message ? res.message : "Taken Under Submission");
+		oc_front_outcome = OC_METRICS_PENDING;
 		break;
 	default:
 		oc_front_fault_ca(resp, msg->message_id, res.hresult, res.request_id,
 		    res.message, NULL, 0);
+		/* the CA's own failure is no denial */
+		if (res.disposition == OC_DISP_ERROR)
+			oc_front_outcome = OC_METRICS_FAULT;
 		goto out;
 	}
 	if (r != OC_OK) {

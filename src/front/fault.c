@@ -17,6 +17,32 @@
 #define SUB_ACTION_NOT_SUPPORTED "a:ActionNotSupported"
 #define SUB_INTERNAL             "a:InternalServiceFault"
 
+_Thread_local int oc_front_outcome = -1;
+
+int
+oc_front_err_outcome(int err)
+{
+	switch (err) {
+	case OC_ERR_AUTH:
+	case OC_ERR_AUTH_MISSING:
+		return OC_METRICS_UNAUTHORIZED;
+	case OC_ERR_IPC:
+	case OC_ERR_UNAVAILABLE:
+		return OC_METRICS_BUSY;
+	case OC_ERR_SOAP_VERSION:
+	case OC_ERR_SOAP_ACTION:
+	case OC_ERR_SOAP_HEADER:
+	case OC_ERR_SOAP_BODY:
+	case OC_ERR_XML_DTD:
+	case OC_ERR_XML:
+	case OC_ERR_LIMIT:
+	case OC_ERR_BASE64:
+		return OC_METRICS_BAD_REQUEST;
+	default:
+		return OC_METRICS_FAULT;
+	}
+}
+
 void
 oc_front_plain(struct oc_http_response *resp, int status, const char *text)
 {
@@ -78,6 +104,7 @@ oc_front_fault_err(struct oc_http_response *resp, enum oc_service svc,
 	const struct fault_row *row = &fault_default;
 	int r;
 
+	oc_front_outcome = oc_front_err_outcome(err);
 	for (size_t i = 0; i < sizeof(fault_rows) / sizeof(fault_rows[0]); i++)
 		if (fault_rows[i].err == err) {
 			row = &fault_rows[i];
@@ -110,6 +137,7 @@ oc_front_fault_ca(struct oc_http_response *resp, const char *relates_to, uint32_
 {
 	int r;
 
+	oc_front_outcome = OC_METRICS_DENIED;
 	resp->status = 500;
 	resp->content_type = "application/soap+xml; charset=utf-8";
 	ocbuf_reset(&resp->body);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common/limits.h"
 #include "common/log.h"
@@ -221,20 +222,45 @@ add_negotiate_header(struct oc_http_response *resp, const char *b64)
 	return r;
 }
 
+/* Count one answered request of an endpoint (metrics). */
+static void
+count_request(struct oc_front *f, const struct oc_endpoint *ep,
+    const struct oc_http_response *resp, const struct timespec *t0)
+{
+	struct timespec t1;
+	int outcome = oc_front_outcome;
+	enum oc_metrics_auth auth;
+	int64_t us;
+
+	if (f->cfg.metrics == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000;
+	if (outcome < 0)
+		outcome = resp->status == 200 ? OC_METRICS_OK :
+		    resp->status == 401 ? OC_METRICS_UNAUTHORIZED :
+		    resp->status == 503 ? OC_METRICS_BUSY :
+		    resp->status >= 400 && resp->status < 500 ? OC_METRICS_BAD_REQUEST :
+		    OC_METRICS_FAULT;
+	auth = ep->auth == OC_AUTH_KERBEROS ? OC_METRICS_AUTH_KERBEROS :
+	    ep->auth == OC_AUTH_CERTIFICATE ? OC_METRICS_AUTH_CERTIFICATE :
+	    OC_METRICS_AUTH_PASSWORD;
+	oc_metrics_request(f->cfg.metrics, ep->service == OC_SERVICE_CEP ? OC_METRICS_EP_CEP :
+	    OC_METRICS_EP_CES, auth, (enum oc_metrics_outcome)outcome, us > 0 ? (uint64_t)us : 0);
+}
+
+static void front_handle(struct oc_front *f, struct oc_front_thread *t,
+    const struct oc_http_request *req, struct oc_http_response *resp,
+    const struct oc_endpoint *ep);
+
 void
 oc_front_handle(void *ctx, void *thread_ctx, const struct oc_http_request *req,
     struct oc_http_response *resp)
 {
 	struct oc_front *f = ctx;
-	struct oc_front_thread *t = thread_ctx;
 	const struct oc_endpoint *ep;
-	struct oc_soap_msg msg;
-	struct oc_identity caller;
-	char *mutual = NULL;
-	int r;
+	struct timespec t0;
 
-	memset(&msg, 0, sizeof(msg));
-	memset(&caller, 0, sizeof(caller));
 	if (strcmp(req->path, "/health") == 0) {
 		oc_front_plain(resp, 200, "ok\n");
 		return;
@@ -243,6 +269,27 @@ oc_front_handle(void *ctx, void *thread_ctx, const struct oc_http_request *req,
 		oc_front_plain(resp, 404, "not found\n");
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	oc_metrics_queue_add(f->cfg.metrics, 1);
+	oc_front_outcome = -1;
+	front_handle(f, thread_ctx, req, resp, ep);
+	count_request(f, ep, resp, &t0);
+	oc_front_outcome = -1;
+	oc_metrics_queue_add(f->cfg.metrics, -1);
+}
+
+/* One request of endpoint ep. */
+static void
+front_handle(struct oc_front *f, struct oc_front_thread *t, const struct oc_http_request *req,
+    struct oc_http_response *resp, const struct oc_endpoint *ep)
+{
+	struct oc_soap_msg msg;
+	struct oc_identity caller;
+	char *mutual = NULL;
+	int r;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&caller, 0, sizeof(caller));
 	if (strcmp(req->method, "POST") != 0) {
 		oc_front_plain(resp, 405, "POST only\n");
 		if (oc_http_response_add_header(resp, "Allow", "POST") != OC_OK)

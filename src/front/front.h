@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "http/http.h"
+#include "metrics/metrics.h"
 #include "model/identity.h"
 
 enum oc_service {
@@ -45,6 +46,7 @@ struct oc_front_config {
 	int channel_binding;        /* enum oc_gss_cb_mode */
 	const char *client_ca_file; /* trust anchors of client certificates (certificate endpoints) */
 	const char *ca_cert_file;   /* our CA's certificate (revocation of the certificates it issued) */
+	struct oc_metrics *metrics; /* shared registry (metrics/metrics.h), may be NULL */
 };
 
 struct oc_front;

@@ -51,6 +51,15 @@ int oc_front_snapshot_get(struct oc_front *f, struct oc_front_thread *t,
     struct oc_policy_snapshot **snap) OC_WUR;
 void oc_front_snapshot_put(struct oc_front *f, struct oc_policy_snapshot *snap);
 
+/*
+ * The class of the answer being built on this worker thread (enum
+ * oc_metrics_outcome, -1 = not set): fault.c and ces.c set it, oc_front_handle
+ * resets it before and counts it after each request.
+ */
+extern _Thread_local int oc_front_outcome;
+/* The outcome class of an error turned into a fault. */
+int oc_front_err_outcome(int err);
+
 /* fault.c: the one place where errors become SOAP faults and HTTP statuses. */
 void oc_front_fault_err(struct oc_http_response *resp, enum oc_service svc,
     const char *relates_to, int err);

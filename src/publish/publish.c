@@ -20,6 +20,8 @@ struct oc_publish {
 	struct event_base *base;
 	struct evhttp *http;
 	char *dir;
+	oc_publish_handler handler;     /* computed answers instead of files */
+	void *arg;
 	pthread_t thread;
 	int running;
 };
@@ -73,6 +75,45 @@ reply_error(struct evhttp_request *req, int code, const char *reason)
 	evhttp_send_reply(req, code, reason, NULL);
 }
 
+/* A computed answer for the request path. */
+static void
+handle_computed(struct oc_publish *p, struct evhttp_request *req, enum evhttp_cmd_type cmd)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct oc_publish_reply rep = { 500, "text/plain; charset=utf-8", NULL, 0 };
+	struct evbuffer *body = NULL;
+	const char *uri = evhttp_request_get_uri(req);
+	char path[256], len[24];
+	size_t n = strcspn(uri, "?");
+
+	if (n >= sizeof(path)) {
+		reply_error(req, 404, "Not Found");
+		return;
+	}
+	memcpy(path, uri, n);
+	path[n] = '\0';
+	p->handler(p->arg, path, &rep);
+	evhttp_add_header(h, "Content-Type", rep.content_type ? rep.content_type :
+	    "text/plain; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	if (cmd == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu", rep.len);
+		evhttp_add_header(h, "Content-Length", len);
+	} else if ((body = evbuffer_new()) == NULL ||
+	    (rep.len > 0 && evbuffer_add(body, rep.body, rep.len) != 0)) {
+		if (body != NULL)
+			evbuffer_free(body);
+		free(rep.body);
+		reply_error(req, 500, "Internal Server Error");
+		return;
+	}
+	free(rep.body);
+	evhttp_send_reply(req, rep.status, rep.status == 200 ? "OK" : rep.status == 404 ?
+	    "Not Found" : rep.status == 503 ? "Service Unavailable" : "Error", body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
 static void
 handle(struct evhttp_request *req, void *arg)
 {
@@ -89,6 +130,10 @@ handle(struct evhttp_request *req, void *arg)
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(h, "Allow", "GET, HEAD");
 		reply_error(req, 405, "Method Not Allowed");
+		return;
+	}
+	if (p->handler != NULL) {
+		handle_computed(p, req, cmd);
 		return;
 	}
 	if (oc_publish_path_name(uri, name, sizeof(name)) != OC_OK ||
@@ -154,8 +199,9 @@ split_address(const char *address, char *host, size_t hostlen, uint16_t *port)
 	return OC_OK;
 }
 
-int
-oc_publish_start(const char *address, const char *dir, struct oc_publish **pp)
+static int
+start(const char *address, const char *dir, oc_publish_handler handler, void *arg,
+    struct oc_publish **pp)
 {
 	struct oc_publish *p = NULL;
 	char host[128];
@@ -163,7 +209,7 @@ oc_publish_start(const char *address, const char *dir, struct oc_publish **pp)
 	int r;
 
 	*pp = NULL;
-	if (address == NULL || dir == NULL)
+	if (address == NULL || (dir == NULL) == (handler == NULL))
 		return OC_ERR_INVALID;
 	if ((r = split_address(address, host, sizeof(host), &port)) != OC_OK) {
 		log_error("publish_listen %s: not HOST:PORT", address);
@@ -171,10 +217,12 @@ oc_publish_start(const char *address, const char *dir, struct oc_publish **pp)
 	}
 	if (evthread_use_pthreads() != 0)
 		return OC_ERR_INTERNAL;
-	if ((p = calloc(1, sizeof(*p))) == NULL || (p->dir = strdup(dir)) == NULL) {
+	if ((p = calloc(1, sizeof(*p))) == NULL || (dir && (p->dir = strdup(dir)) == NULL)) {
 		r = OC_ERR_NOMEM;
 		goto out;
 	}
+	p->handler = handler;
+	p->arg = arg;
 	r = OC_ERR_IO;
 	if ((p->base = event_base_new()) == NULL || (p->http = evhttp_new(p->base)) == NULL)
 		goto out;
@@ -191,13 +239,29 @@ oc_publish_start(const char *address, const char *dir, struct oc_publish **pp)
 	if (pthread_create(&p->thread, NULL, run, p) != 0)
 		goto out;
 	p->running = 1;
-	log_info("publishing %s over http://%s/", dir, address);
+	if (dir != NULL)
+		log_info("publishing %s over http://%s/", dir, address);
+	else
+		log_info("listening on http://%s/", address);
 	*pp = p;
 	p = NULL;
 	r = OC_OK;
 out:
 	oc_publish_stop(p);
 	return r;
+}
+
+int
+oc_publish_start(const char *address, const char *dir, struct oc_publish **pp)
+{
+	return start(address, dir, NULL, NULL, pp);
+}
+
+int
+oc_publish_start_handler(const char *address, oc_publish_handler handler, void *arg,
+    struct oc_publish **pp)
+{
+	return start(address, NULL, handler, arg, pp);
 }
 
 void

@@ -13,6 +13,7 @@
 
 #include "common/limits.h"
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -21,6 +22,22 @@ struct oc_publish;
 
 /* Listen on address ("HOST:PORT", numeric host) and serve the files of dir. */
 int oc_publish_start(const char *address, const char *dir, struct oc_publish **pp) OC_WUR;
+/*
+ * A listener of computed answers (the metrics process: /metrics, /health):
+ * the same limits, GET and HEAD only; handler runs on the listener's thread
+ * with the request path (query removed) and fills rep (body malloc'd, freed
+ * by the listener; content_type a static string).
+ */
+struct oc_publish_reply {
+	int status;
+	const char *content_type;
+	uint8_t *body;
+	size_t len;
+};
+typedef void (*oc_publish_handler)(void *arg, const char *path, struct oc_publish_reply *rep);
+int oc_publish_start_handler(const char *address, oc_publish_handler handler, void *arg,
+    struct oc_publish **pp) OC_WUR;
+
 /* Stop the listener and its thread (NULL-safe). */
 void oc_publish_stop(struct oc_publish *p);
 
