@@ -115,6 +115,11 @@ oc_admin_usage(FILE *f)
 "  crl status [--json]                  the newest complete and delta CRLs\n"
 "  crl publish [--delta]                the CA publishes within a second (complete and\n"
 "                                       delta, or a delta only)\n"
+"  ad publish [--config FILE] [--dry-run] [--templates published|all]\n"
+"                                       templates, OIDs and the CA into the Active\n"
+"                                       Directory of [directory] ldap_* (FILE: default\n"
+"                                       opencesd.conf in DIR); --dry-run prints LDIF\n"
+"  ad show-sd [--config FILE] TEMPLATE  the template's ACL in the directory\n"
 "\n"
 "A password file holds the password on its first line (a final newline is ignored).\n"
 "New accounts join \"Domain Users\" (users) or \"Domain Computers\" (computers).\n"
@@ -987,6 +992,8 @@ oc_admin_run(const char *dir_path, const char *store_path, int argc, char **argv
 		x = cmd_cert(&c, argc - 1, argv + 1);
 	else if (strcmp(obj, "ca") == 0)
 		x = oc_admin_ca(dir_path, argc - 1, argv + 1, out, err);
+	else if (strcmp(obj, "ad") == 0)
+		x = oc_admin_ad(dir_path, argc - 1, argv + 1, out, err);
 	else
 		x = usage_err(&c, "unknown object '%s'", obj);
 	oc_dir_close(c.dir);

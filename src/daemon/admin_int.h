@@ -16,6 +16,11 @@ int oc_admin_lifecycle(const char *store_path, const char *obj, int argc, char *
     FILE *out, FILE *err);
 /* `ca list|show|add-template|remove-template` on the directory's CA entries. */
 int oc_admin_ca(const char *dir_path, int argc, char **argv, FILE *out, FILE *err);
+/*
+ * `ad publish|show-sd` (admin_ad.c): publication into an Active Directory
+ * forest with the [directory] ldap_* settings of the configuration.
+ */
+int oc_admin_ad(const char *dir_path, int argc, char **argv, FILE *out, FILE *err);
 /* JSON output shared by the commands (admin_json.c): a string or null, a time or null, a certificate row. */
 void oc_admin_json_str(FILE *f, const char *s);
 void oc_admin_json_time(FILE *f, time_t t);
