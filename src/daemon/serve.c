@@ -29,6 +29,7 @@
 #include "directory/directory.h"
 #include "front/front.h"
 #include "http/http.h"
+#include "ldap/ldap_mirror.h"
 #include "metrics/metrics.h"
 #include "model/hresult.h"
 #include "publish/publish.h"
@@ -520,6 +521,55 @@ spawn_metrics(const struct oc_config *cfg)
 	return pid;
 }
 
+/*
+ * The directory sync process ([directory] source = ldap): mirrors the LDAP
+ * policy into the directory database (ldap/ldap_mirror.h). No CA key, no
+ * socket to the others; the supervisor restarts it alone when it dies.
+ */
+static volatile sig_atomic_t dirsync_stop;
+
+static void
+dirsync_term(int sig)
+{
+	(void)sig;
+	dirsync_stop = 1;
+}
+
+static int
+dirsync_process(const struct oc_config *cfg)
+{
+	struct oc_ldap_config lc;
+	struct sigaction sa;
+
+	prctl(PR_SET_NAME, "opencesd-dirsync", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	oc_log_init("opencesd-dirsync", OC_LOG_INFO);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = dirsync_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	oc_config_ldap(cfg, &lc);
+	return oc_ldap_mirror_run(&lc, cfg->dir_path, cfg->refresh_seconds, &dirsync_stop);
+}
+
+/* -1 when the source is not LDAP (nothing to run). */
+static pid_t
+spawn_dirsync(const struct oc_config *cfg, const sigset_t *oldmask)
+{
+	pid_t pid;
+
+	if (cfg->dir_source != OC_DIR_SOURCE_LDAP)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) != 0) {
+		if (pid < 0)
+			log_error("directory sync process not started");
+		return pid;
+	}
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	_exit(dirsync_process(cfg) == OC_OK ? 0 : 1);
+}
+
 /* The four socket ends of one generation of children: CA and auth pairs. */
 enum { CA_FRONT, CA_CHILD, AUTH_FRONT, AUTH_CHILD, NFDS };
 
@@ -588,9 +638,9 @@ oc_daemon_serve(const struct oc_config *cfg)
 	static const int keep_ca[2] = { CA_CHILD, -1 }, keep_auth[2] = { AUTH_CHILD, -1 },
 	    keep_front[2] = { CA_FRONT, AUTH_FRONT };
 	sigset_t mask, oldmask;
-	time_t starts[OC_RESTARTS_MAX], metrics_start;
+	time_t starts[OC_RESTARTS_MAX], metrics_start, dirsync_start;
 	size_t nstarts = 0;
-	pid_t metrics_pid = -1;
+	pid_t metrics_pid = -1, dirsync_pid = -1;
 	int r = OC_OK;
 
 	if (cfg->audit_log && oc_audit_open(cfg->audit_log) != OC_OK)
@@ -608,6 +658,8 @@ oc_daemon_serve(const struct oc_config *cfg)
 	oc_metrics_process(serve_metrics, OC_METRICS_PROC_SUPERVISOR, 1, time(NULL));
 	metrics_start = time(NULL);
 	metrics_pid = spawn_metrics(cfg);
+	dirsync_start = time(NULL);
+	dirsync_pid = spawn_dirsync(cfg, &oldmask);
 	for (;;) {
 		pid_t ca_pid = -1, auth_pid = -1, front_pid = -1, dead;
 		int fds[NFDS], sig, st, stop = 0;
@@ -679,6 +731,19 @@ oc_daemon_serve(const struct oc_config *cfg)
 				metrics_pid = spawn_metrics(cfg);
 				continue;
 			}
+			if (dead == dirsync_pid) {
+				/* alone, like metrics; the mirror stays as it is meanwhile */
+				dirsync_pid = -1;
+				if (time(NULL) - dirsync_start < OC_RESTART_WINDOW / 6) {
+					log_error("the directory sync process ended within %d s; not "
+					    "restarted", OC_RESTART_WINDOW / 6);
+					continue;
+				}
+				log_error("the directory sync process ended; restarting it");
+				dirsync_start = time(NULL);
+				dirsync_pid = spawn_dirsync(cfg, &oldmask);
+				continue;
+			}
 			/* health: the role is down from now until its process is back */
 			if (dead == ca_pid)
 				oc_metrics_process(serve_metrics, OC_METRICS_PROC_CA, 0, 0);
@@ -708,6 +773,10 @@ oc_daemon_serve(const struct oc_config *cfg)
 	if (metrics_pid > 0) {
 		kill(metrics_pid, SIGTERM);
 		reap(metrics_pid, "metrics");
+	}
+	if (dirsync_pid > 0) {
+		kill(dirsync_pid, SIGTERM);
+		reap(dirsync_pid, "directory sync");
 	}
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	oc_metrics_free(serve_metrics);

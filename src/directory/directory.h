@@ -213,6 +213,7 @@ struct oc_dir_mirror {
 	const char *content_hash;       /* digest of everything read (hex) */
 	const char *stamp;              /* change stamp (uSNChanged / modifyTimestamp digest) */
 	int64_t usn;                    /* highest uSNChanged seen (0: none, slapd) */
+	int force;                      /* rewrite even when content_hash is unchanged */
 };
 
 /*

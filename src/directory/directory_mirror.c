@@ -129,7 +129,7 @@ oc_dir_mirror_replace(struct oc_directory *dir, const struct oc_dir_mirror *m, i
 		return OC_ERR_INVALID;
 	if ((r = oc_dir_begin(dir)) != OC_OK)
 		return r;
-	if ((r = stored_hash_equal(dir, m->content_hash, &equal)) != OC_OK ||
+	if ((!m->force && (r = stored_hash_equal(dir, m->content_hash, &equal)) != OC_OK) ||
 	    (r = status_row(dir, m->source)) != OC_OK)
 		goto out;
 	if (!equal) {

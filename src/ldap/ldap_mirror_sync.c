@@ -48,6 +48,7 @@ sync_read(const struct oc_ldap_config *cfg, struct oc_directory *dir, int force,
 	}
 	if ((r = oc_ldap_mirror_read(l, &snap, err)) != OC_OK)
 		goto out;
+	snap.m.force = force;
 	if ((r = oc_dir_mirror_replace(dir, &snap.m, changed)) != OC_OK)
 		snprintf(err, OC_LDAP_MIRROR_ERR_MAX, "directory database: %s", oc_strerror(r));
 out:
