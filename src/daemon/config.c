@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "auth/gss.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "front/front.h"
 #include "ldap/ldap_conn.h"
@@ -54,6 +55,15 @@ oc_config_clear(struct oc_config *c)
 	for (size_t i = 0; i < c->npublished; i++)
 		free(c->published[i].uri);
 	free(c->published);
+	oc_strlist_free(&c->link_listen);
+	oc_strlist_free(&c->link_allow);
+	oc_strlist_free(&c->ca_nodes);
+	free(c->link_cert);
+	free(c->link_key);
+	free(c->link_client_ca);
+	free(c->link_client_cert);
+	free(c->link_client_key);
+	free(c->link_server_ca);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -137,7 +147,105 @@ parse_auth(const char *v, enum oc_auth_type *a)
 
 static const char *const sections[] = {
 	"server", "ca", "store", "directory", "policy", "endpoint", "publish",
+	"ca_link", "ca_node",
 };
+
+/* [server] roles = front, ca (a list of role names) */
+static int
+parse_roles(const char *v, int *roles)
+{
+	char buf[64], *s, *tok, *save = NULL;
+
+	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+		return OC_ERR_CONFIG;
+	*roles = 0;
+	for (s = buf; (tok = strtok_r(s, ", \t", &save)) != NULL; s = NULL) {
+		if (!strcasecmp(tok, "front"))
+			*roles |= OC_ROLE_FRONT;
+		else if (!strcasecmp(tok, "ca"))
+			*roles |= OC_ROLE_CA;
+		else
+			return OC_ERR_CONFIG;
+	}
+	return *roles ? OC_OK : OC_ERR_CONFIG;
+}
+
+static int add_bounded(struct oc_strlist *l, const char *v, size_t max) OC_WUR;
+static int
+add_bounded(struct oc_strlist *l, const char *v, size_t max)
+{
+	return l->n >= max ? OC_ERR_LIMIT : oc_strlist_add(l, v);
+}
+
+/* The roles and the CA link's keys; 1 when (sec, k) is not one of them. */
+static int
+apply_link(struct oc_config *c, const char *sec, const char *k, const char *v)
+{
+	uint32_t u;
+
+	if (!strcmp(sec, "server") && !strcmp(k, "roles"))
+		return parse_roles(v, &c->roles);
+	if (!strcmp(sec, "ca_node"))
+		return !strcmp(k, "address") ? add_bounded(&c->ca_nodes, v, OC_CALINK_NODES_MAX) :
+		    OC_ERR_CONFIG;
+	if (strcmp(sec, "ca_link") != 0)
+		return 1;
+	if (!strcmp(k, "listen"))
+		return add_bounded(&c->link_listen, v, 16);
+	if (!strcmp(k, "allow"))
+		return add_bounded(&c->link_allow, v, OC_CALINK_ALLOW_MAX);
+	if (!strcmp(k, "tls_cert"))
+		return set_path(c, &c->link_cert, v);
+	if (!strcmp(k, "tls_key"))
+		return set_path(c, &c->link_key, v);
+	if (!strcmp(k, "client_ca"))
+		return set_path(c, &c->link_client_ca, v);
+	if (!strcmp(k, "client_cert"))
+		return set_path(c, &c->link_client_cert, v);
+	if (!strcmp(k, "client_key"))
+		return set_path(c, &c->link_client_key, v);
+	if (!strcmp(k, "server_ca"))
+		return set_path(c, &c->link_server_ca, v);
+	if (!strcmp(k, "connect_timeout")) {
+		if (parse_u32(v, &u) != OC_OK || u == 0 || u > 60)
+			return OC_ERR_CONFIG;
+		c->link_connect_timeout = u;
+		return OC_OK;
+	}
+	if (!strcmp(k, "retry_seconds")) {
+		if (parse_u32(v, &u) != OC_OK || u == 0 || u > 3600)
+			return OC_ERR_CONFIG;
+		c->link_retry_seconds = u;
+		return OC_OK;
+	}
+	return OC_ERR_CONFIG;
+}
+
+/* What a host of one role alone needs (both roles: the checks below). */
+static int
+check_roles(const struct oc_config *c, const char *path)
+{
+	if (c->roles == OC_ROLE_FRONT && (c->listen.n == 0 || c->tls_cert == NULL ||
+	    c->tls_key == NULL || c->public_url == NULL || c->ca_cert == NULL ||
+	    c->dir_path == NULL || c->policy_id == NULL || c->nendpoints == 0 ||
+	    c->ca_nodes.n == 0 || c->link_client_cert == NULL || c->link_client_key == NULL ||
+	    c->link_server_ca == NULL)) {
+		log_error("%s: roles = front: missing one of server.listen, server.tls_cert, "
+		    "server.tls_key, server.public_url, ca.cert, directory.path, policy.id, "
+		    "[endpoint], [ca_node] address, ca_link.client_cert, ca_link.client_key, "
+		    "ca_link.server_ca", path);
+		return OC_ERR_CONFIG;
+	}
+	if (c->roles == OC_ROLE_CA && (c->ca_key == NULL || c->ca_cert == NULL ||
+	    c->dir_path == NULL || c->link_listen.n == 0 || c->link_cert == NULL ||
+	    c->link_key == NULL || c->link_client_ca == NULL || c->link_allow.n == 0)) {
+		log_error("%s: roles = ca: missing one of ca.key, ca.cert, directory.path, "
+		    "ca_link.listen, ca_link.tls_cert, ca_link.tls_key, ca_link.client_ca, "
+		    "ca_link.allow", path);
+		return OC_ERR_CONFIG;
+	}
+	return OC_OK;
+}
 
 static int
 known_section(const char *name)
@@ -222,6 +330,8 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 
 	if (*v == '\0')                        /* "key =": omit optional keys instead */
 		return OC_ERR_CONFIG;
+	if ((r = apply_link(c, sec, k, v)) != 1)
+		return r;
 	if (!strcmp(sec, "server")) {
 		if (!strcmp(k, "listen"))
 			return oc_strlist_add(&c->listen, v);
@@ -470,9 +580,14 @@ oc_config_load(const char *path, struct oc_config *c)
 		}
 		sprintf(c->delta_cdp_url, "%.*s-delta.crl", (int)strlen(c->cdp_url) - 4, c->cdp_url);
 	}
-	if (c->listen.n == 0 || c->tls_cert == NULL || c->tls_key == NULL || c->ca_key == NULL ||
+	if (c->roles == 0)
+		c->roles = OC_ROLE_FRONT | OC_ROLE_CA;
+	if ((r = check_roles(c, path)) != OC_OK)
+		goto out;
+	if (c->roles == (OC_ROLE_FRONT | OC_ROLE_CA) &&
+	    (c->listen.n == 0 || c->tls_cert == NULL || c->tls_key == NULL || c->ca_key == NULL ||
 	    c->ca_cert == NULL || c->store_path == NULL || c->dir_path == NULL ||
-	    c->policy_id == NULL || c->public_url == NULL || c->nendpoints == 0) {
+	    c->policy_id == NULL || c->public_url == NULL || c->nendpoints == 0)) {
 		log_error("%s: missing one of server.listen, server.tls_cert, server.tls_key, "
 		    "server.public_url, ca.key, ca.cert, store.path, directory.path, policy.id, "
 		    "[endpoint]", path);

@@ -51,6 +51,16 @@
  *                 to publish for this CA: uri = URL, auth = password,
  *                 priority = 1, renewal_only = false
  *
+ *   [server]      roles = front, ca      (default both: one host, a socketpair;
+ *                                        ca: the CA and a link listener; front:
+ *                                        auth, front and a link connector)
+ *   [ca_link]     listen = 127.0.0.1:9443 (repeatable), tls_cert, tls_key,
+ *                 client_ca, allow = CN | sha256:<hex> (repeatable)   (roles = ca)
+ *                 client_cert, client_key, server_ca, connect_timeout = 3,
+ *                 retry_seconds = 30                                  (roles = front)
+ *   [ca_node]     address = host:port   (repeatable key and section; order =
+ *                                        preference)
+ *
  * Relative paths are relative to the configuration file's directory.
  */
 #ifndef OC_DAEMON_CONFIG_H
@@ -108,7 +118,16 @@ struct oc_config {
 	size_t nendpoints;
 	struct oc_conf_uri *published;
 	size_t npublished;
+	/* roles and the CA link (src/calink/calink.h) */
+	int roles;                  /* [server] roles: OC_ROLE_* bits, default both */
+	struct oc_strlist link_listen, link_allow, ca_nodes;
+	char *link_cert, *link_key, *link_client_ca;           /* CA host */
+	char *link_client_cert, *link_client_key, *link_server_ca;  /* front host */
+	uint32_t link_connect_timeout, link_retry_seconds;
 };
+
+#define OC_ROLE_FRONT 0x1           /* auth and front processes (HTTPS) */
+#define OC_ROLE_CA    0x2           /* the CA process */
 
 /* [directory] source */
 #define OC_DIR_SOURCE_EMBEDDED 0
