@@ -34,6 +34,7 @@
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "ldap/ldap_identity.h"
 
 #define AUTH_MAC_LEN 32
 
@@ -64,7 +65,8 @@ struct auth_dirh {
 };
 
 struct oc_auth {
-	char *dir_path;
+	char *dir_path;         /* NULL with ldap */
+	struct oc_ldap_ident *ldap;     /* borrowed: passwords checked by the directory */
 	uint8_t key[32];
 	char *dummy_verifier;
 	pthread_key_t tkey;
@@ -147,7 +149,7 @@ auth_dir(struct oc_auth *a, struct auth_dirh **hp)
 		free(h);
 		return OC_ERR_CRYPTO;
 	}
-	if ((r = oc_dir_open_ro(a->dir_path, &h->dir)) != OC_OK) {
+	if (a->dir_path != NULL && (r = oc_dir_open_ro(a->dir_path, &h->dir)) != OC_OK) {
 		error_fr(r, "cannot open the directory");
 		EVP_MAC_CTX_free(h->mac);
 		free(h);
@@ -219,6 +221,41 @@ oc_auth_new(const char *dir_path, struct oc_auth **ap)
 out:
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 	oc_free_secret(dummy_pw);
+	oc_auth_free(a);
+	return r;
+}
+
+int
+oc_auth_new_ldap(struct oc_ldap_ident *li, struct oc_auth **ap)
+{
+	struct oc_auth *a = NULL;
+	int r = OC_ERR_INVALID;
+
+	*ap = NULL;
+	if (li == NULL)
+		return r;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return OC_ERR_NOMEM;
+	if (pthread_mutex_init(&a->mu, NULL) != 0) {
+		free(a);
+		return OC_ERR_INTERNAL;
+	}
+	a->ldap = li;
+	r = OC_ERR_NOMEM;
+	if ((a->cache = calloc(OC_AUTH_CACHE_ENTRIES, sizeof(*a->cache))) == NULL)
+		goto out;
+	a->ncache = OC_AUTH_CACHE_ENTRIES;
+	r = OC_ERR_INTERNAL;
+	if (pthread_key_create(&a->tkey, auth_dirh_destroy) != 0)
+		goto out;
+	a->tkey_ok = 1;
+	r = OC_ERR_CRYPTO;
+	if (RAND_bytes(a->key, sizeof(a->key)) != 1)
+		goto out;
+	*ap = a;
+	a = NULL;
+	r = OC_OK;
+out:
 	oc_auth_free(a);
 	return r;
 }
@@ -392,6 +429,53 @@ auth_failed(struct oc_auth *a)
 	pthread_mutex_unlock(&a->mu);
 }
 
+/*
+ * A directory account's password (LDAP simple bind), with the same cache:
+ * the entry says "this login and password were accepted"; the account is
+ * read again on every hit.
+ */
+static int
+auth_password_ldap(struct oc_auth *a, const uint8_t *mac, const char *login,
+    const char *password, struct oc_identity *id)
+{
+	static const uint8_t nohash[AUTH_MAC_LEN];
+	struct oc_identity found = { 0 };
+	enum auth_hit hit;
+	int r;
+
+	hit = auth_cache_hit(a, mac, login, nohash, 0, &found);
+	if (hit != AUTH_MISS) {
+		oc_identity_clear(&found);
+		r = oc_ldap_ident_lookup(a->ldap, OC_LDAP_KEY_LOGIN, login, &found);
+		if (r == OC_ERR_NOT_FOUND || r == OC_ERR_PARSE) {
+			r = OC_ERR_AUTH;        /* disabled or removed since */
+			goto fail;
+		}
+		if (r != OC_OK)
+			goto out;
+	} else {
+		r = oc_ldap_ident_password(a->ldap, login, password, &found);
+		pthread_mutex_lock(&a->mu);
+		a->st.hashes++;         /* here: binds */
+		pthread_mutex_unlock(&a->mu);
+		if (r == OC_ERR_AUTH)
+			goto fail;
+		if (r != OC_OK)
+			goto out;       /* directory trouble, not a verdict: not cached */
+		auth_cache_put(a, mac, login, nohash, 0, NULL);
+	}
+	found.auth_type = OC_AUTH_PASSWORD;
+	*id = found;
+	memset(&found, 0, sizeof(found));
+	r = OC_OK;
+	goto out;
+fail:
+	auth_failed(a);
+out:
+	oc_identity_clear(&found);
+	return r;
+}
+
 int
 oc_auth_password(struct oc_auth *a, const char *login, const char *password,
     struct oc_identity *id)
@@ -424,6 +508,10 @@ oc_auth_password(struct oc_auth *a, const char *login, const char *password,
 	dir = h->dir;
 	if ((r = auth_mac(h, login, llen, password, plen, mac)) != OC_OK)
 		goto out;
+	if (a->ldap != NULL) {
+		r = auth_password_ldap(a, mac, login, password, id);
+		goto out;
+	}
 
 	/* the account behind the login, its verifier and the serial: one read */
 	r = oc_dir_login_state(dir, login, &name, &verifier, &serial);

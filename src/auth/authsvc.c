@@ -22,6 +22,24 @@ oc_authsvc_has_kerberos(struct oc_authsvc *s)
 }
 
 int
+oc_authsvc_has_directory(struct oc_authsvc *s)
+{
+	return s != NULL && s->ops->has_directory != NULL && s->ops->has_directory(s);
+}
+
+int
+oc_authsvc_cert_map(struct oc_authsvc *s, const char *sid, const struct oc_strlist *upn,
+    const struct oc_strlist *dns, struct oc_identity *id)
+{
+	if (s == NULL || id == NULL)
+		return OC_ERR_INVALID;
+	oc_identity_clear(id);
+	if (!oc_authsvc_has_directory(s) || s->ops->cert_map == NULL)
+		return OC_ERR_NOT_SUPPORTED;
+	return s->ops->cert_map(s, sid, upn, dns, id);
+}
+
+int
 oc_authsvc_password(struct oc_authsvc *s, const char *login, const char *password,
     struct oc_identity *id)
 {

@@ -11,6 +11,8 @@
  *                                                    out token, u32 complete,
  *                                                    identity when complete}
  *   ABORT     {u64 ctx}, tag 0                    -> no answer
+ *   CERTMAP   {sid, u32 n, n upn, u32 m, m dns}   -> RESULT {status, identity}
+ *             (directory over LDAP only; empty sid = none)
  * status is the oc_err code of the call as u32 (0 = OC_OK); after a non-zero
  * status the RESULT carries nothing else. A request the auth process cannot
  * decode is answered with status OC_ERR_PARSE (unknown type: OC_ERR_INVALID)
@@ -30,10 +32,12 @@ enum oc_authsvc_msg {
 	OC_AUTHSVC_MSG_PASSWORD = 2,
 	OC_AUTHSVC_MSG_NEGOTIATE = 3,
 	OC_AUTHSVC_MSG_ABORT = 4,
+	OC_AUTHSVC_MSG_CERTMAP = 5,
 	OC_AUTHSVC_MSG_RESULT = 100,
 };
 
 #define OC_AUTHSVC_F_KERBEROS 0x1u    /* INFO flags */
+#define OC_AUTHSVC_F_DIRECTORY 0x2u   /* callers are directory (LDAP) accounts */
 
 struct oc_authsvc_ops {
 	void (*free)(struct oc_authsvc *s);
@@ -44,6 +48,9 @@ struct oc_authsvc_ops {
 	    size_t len, const uint8_t *cb, size_t cb_len, uint8_t **out, size_t *out_len,
 	    struct oc_identity *id, int *complete);
 	void (*abort)(struct oc_authsvc *s, uint64_t ctx);
+	int (*has_directory)(struct oc_authsvc *s);
+	int (*cert_map)(struct oc_authsvc *s, const char *sid, const struct oc_strlist *upn,
+	    const struct oc_strlist *dns, struct oc_identity *id);
 };
 
 /* The first member of each implementation's struct. */

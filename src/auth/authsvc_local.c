@@ -9,12 +9,18 @@
  * A leg takes its entry out of the table (marked busy) while GSS works on it,
  * so two legs on one handle never run at once: the second is refused. An
  * abort of a busy entry marks it; the leg in progress then frees it.
+ *
+ * With a directory over LDAP (cfg->ldap), passwords are the accounts' (a
+ * bind as the account, through oc_auth's cache), a Kerberos caller's names
+ * come from the account of the PAC's user SID (the PAC's groups are kept),
+ * and certificates map through oc_ldap_ident_cert.
  */
 #include "auth/authsvc_int.h"
 #include "auth/auth.h"
 #include "auth/gss.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "ldap/ldap_identity.h"
 
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -34,6 +40,7 @@ struct oc_authsvc_local {
 	struct oc_authsvc base;
 	struct oc_auth *auth;
 	struct oc_gss *gss;         /* NULL: no keytab configured */
+	struct oc_ldap_ident *ldap; /* NULL: the embedded directory */
 	pthread_mutex_t mu;         /* slots */
 	struct ctx_slot *slots;     /* OC_AUTHSVC_CTX_MAX */
 };
@@ -64,6 +71,7 @@ local_free(struct oc_authsvc *s)
 	free(l->slots);
 	oc_gss_free(l->gss);
 	oc_auth_free(l->auth);
+	oc_ldap_ident_free(l->ldap);        /* after auth, which borrows it */
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
@@ -72,6 +80,69 @@ static int
 local_has_kerberos(struct oc_authsvc *s)
 {
 	return L(s)->gss != NULL;
+}
+
+static int
+local_has_directory(struct oc_authsvc *s)
+{
+	return L(s)->ldap != NULL;
+}
+
+static int
+local_cert_map(struct oc_authsvc *s, const char *sid, const struct oc_strlist *upn,
+    const struct oc_strlist *dns, struct oc_identity *id)
+{
+	int r;
+
+	if (L(s)->ldap == NULL)
+		return OC_ERR_NOT_SUPPORTED;
+	r = oc_ldap_ident_cert(L(s)->ldap, sid, upn, dns, id);
+	if (r == OC_OK)
+		id->auth_type = OC_AUTH_CERTIFICATE;
+	else if (r != OC_ERR_NOT_FOUND && r != OC_ERR_NOMEM)
+		r = OC_ERR_UNAVAILABLE;
+	return r;
+}
+
+/*
+ * A Kerberos caller of the directory: the account of the PAC's user SID gives
+ * the names (sAMAccountName, kind, UPN, mail, dNSHostName, DN); the PAC's
+ * SID and groups stay. No PAC SID, or no such account (another domain's
+ * caller), leaves the ticket's identity as it is; so does a directory that
+ * cannot be asked (logged): the PAC alone still decides what the caller may
+ * see, and the CA refuses names it does not have.
+ */
+static int
+enrich_ticket(struct oc_authsvc_local *l, struct oc_identity *id)
+{
+	struct oc_identity acct = { 0 };
+	int r;
+
+	if (l->ldap == NULL || id->sid == NULL)
+		return OC_OK;
+	r = oc_ldap_ident_lookup(l->ldap, OC_LDAP_KEY_SID, id->sid, &acct);
+	if (r != OC_OK) {
+		if (r == OC_ERR_NOMEM)
+			return r;
+		if (r != OC_ERR_NOT_FOUND)
+			log_error("directory account of %s (%s): %s; the ticket's identity is used",
+			    id->name ? id->name : "?", id->sid, oc_strerror(r));
+		return OC_OK;
+	}
+	free(id->name);
+	free(id->upn);
+	free(id->mail);
+	free(id->dns_name);
+	free(id->dn);
+	id->name = acct.name;
+	id->upn = acct.upn;
+	id->mail = acct.mail;
+	id->dns_name = acct.dns_name;
+	id->dn = acct.dn;
+	id->kind = acct.kind;
+	acct.name = acct.upn = acct.mail = acct.dns_name = acct.dn = NULL;
+	oc_identity_clear(&acct);
+	return OC_OK;
 }
 
 static int
@@ -233,6 +304,13 @@ local_negotiate(struct oc_authsvc *s, uint64_t *ctx, const uint8_t *token,
 	}
 	if (h != 0)
 		release(l, h);
+	if (r == OC_OK && *complete && (r = enrich_ticket(l, id)) != OC_OK) {
+		oc_identity_clear(id);
+		free(*out);
+		*out = NULL;
+		*out_len = 0;
+		*complete = 0;
+	}
 	if (r != OC_OK && r != OC_ERR_NOMEM)
 		r = OC_ERR_AUTH;
 	return r;
@@ -264,10 +342,19 @@ static const struct oc_authsvc_ops local_ops = {
 	.password = local_password,
 	.negotiate = local_negotiate,
 	.abort = local_abort,
+	.has_directory = local_has_directory,
+	.cert_map = local_cert_map,
 };
 
 int
 oc_authsvc_local_new(const struct oc_authsvc_config *cfg, struct oc_authsvc **sp)
+{
+	return oc_authsvc_local_new_ldap(cfg, NULL, sp);
+}
+
+int
+oc_authsvc_local_new_ldap(const struct oc_authsvc_config *cfg,
+    const struct oc_ldap_config *ldap, struct oc_authsvc **sp)
 {
 	struct oc_authsvc_local *l = NULL;
 	int r;
@@ -286,7 +373,15 @@ oc_authsvc_local_new(const struct oc_authsvc_config *cfg, struct oc_authsvc **sp
 		r = OC_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = oc_auth_new(cfg->dir_path, &l->auth)) != OC_OK) {
+	if (ldap != NULL) {
+		if ((r = oc_ldap_ident_new(ldap, &l->ldap)) != OC_OK) {
+			error_fr(r, "directory identities");
+			goto out;
+		}
+		r = oc_auth_new_ldap(l->ldap, &l->auth);
+	} else
+		r = oc_auth_new(cfg->dir_path, &l->auth);
+	if (r != OC_OK) {
 		error_fr(r, "password verifier");
 		goto out;
 	}

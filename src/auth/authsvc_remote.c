@@ -22,6 +22,7 @@ struct oc_authsvc_remote {
 	struct oc_authsvc base;
 	struct oc_ipc_chan *chan;
 	int kerberos;
+	int directory;
 };
 
 static struct oc_authsvc_remote *
@@ -68,6 +69,54 @@ static int
 remote_has_kerberos(struct oc_authsvc *s)
 {
 	return R(s)->kerberos;
+}
+
+static int
+remote_has_directory(struct oc_authsvc *s)
+{
+	return R(s)->directory;
+}
+
+static int
+put_names(struct ocbuf *b, const struct oc_strlist *l)
+{
+	size_t n = l != NULL ? l->n : 0;
+	int r;
+
+	if (n > OC_SAN_MAX_ENTRIES)
+		n = OC_SAN_MAX_ENTRIES;         /* certauth reads no more */
+	if ((r = ocbuf_put_u32(b, (uint32_t)n)) != OC_OK)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if ((r = ocbuf_put_cstring(b, l->v[i])) != OC_OK)
+			return r;
+	return OC_OK;
+}
+
+static int
+remote_cert_map(struct oc_authsvc *s, const char *sid, const struct oc_strlist *upn,
+    const struct oc_strlist *dns, struct oc_identity *id)
+{
+	struct ocbuf req, ans;
+	int r;
+
+	ocbuf_init(&req, OC_IPC_FRAME_MAX);
+	ocbuf_init(&ans, ANSWER_MAX);
+	if ((r = ocbuf_put_cstring(&req, sid != NULL ? sid : "")) != OC_OK ||
+	    (r = put_names(&req, upn)) != OC_OK || (r = put_names(&req, dns)) != OC_OK)
+		goto out;
+	if ((r = call(R(s), OC_AUTHSVC_MSG_CERTMAP, &req, &ans)) != OC_OK)
+		goto out;
+	if ((r = oc_ipc_identity_get(&ans, id)) != OC_OK || ocbuf_avail(&ans) != 0) {
+		log_error("auth process: malformed certificate mapping answer");
+		r = OC_ERR_IPC;
+	}
+out:
+	ocbuf_free(&req);
+	ocbuf_free(&ans);
+	if (r != OC_OK)
+		oc_identity_clear(id);
+	return r;
 }
 
 static int
@@ -179,6 +228,8 @@ static const struct oc_authsvc_ops remote_ops = {
 	.password = remote_password,
 	.negotiate = remote_negotiate,
 	.abort = remote_abort,
+	.has_directory = remote_has_directory,
+	.cert_map = remote_cert_map,
 };
 
 int
@@ -206,6 +257,7 @@ oc_authsvc_remote_new(int fd, struct oc_authsvc **sp)
 		goto out;
 	}
 	rs->kerberos = (flags & OC_AUTHSVC_F_KERBEROS) != 0;
+	rs->directory = (flags & OC_AUTHSVC_F_DIRECTORY) != 0;
 	*sp = &rs->base;
 	rs = NULL;
 out:

@@ -131,6 +131,56 @@ out:
 	ocbuf_free(&body);
 }
 
+static int
+get_names(struct ocbuf *req, struct oc_strlist *l)
+{
+	uint32_t n = 0;
+	char *s = NULL;
+	int r;
+
+	if ((r = ocbuf_get_u32(req, &n)) != OC_OK)
+		return r;
+	if (n > OC_SAN_MAX_ENTRIES)
+		return OC_ERR_LIMIT;
+	for (uint32_t i = 0; i < n; i++) {
+		if ((r = ocbuf_get_cstring(req, &s, OC_NAME_MAX)) != OC_OK)
+			return r;
+		r = oc_strlist_add(l, s);
+		free(s);
+		if (r != OC_OK)
+			return r;
+	}
+	return OC_OK;
+}
+
+static void
+do_certmap(struct server *sv, uint32_t tag, struct ocbuf *req)
+{
+	struct oc_identity id = { 0 };
+	struct oc_strlist upn = { 0 }, dns = { 0 };
+	struct ocbuf body;
+	char *sid = NULL;
+	int r;
+
+	ocbuf_init(&body, OC_IPC_FRAME_MAX);
+	if (ocbuf_get_cstring(req, &sid, OC_NAME_MAX) != OC_OK || get_names(req, &upn) != OC_OK ||
+	    get_names(req, &dns) != OC_OK || ocbuf_avail(req) != 0) {
+		log_error("malformed certificate mapping request");
+		r = OC_ERR_PARSE;
+		goto out;
+	}
+	if ((r = oc_authsvc_cert_map(sv->svc, *sid ? sid : NULL, &upn, &dns, &id)) != OC_OK)
+		goto out;
+	r = oc_ipc_identity_put(&body, &id);
+out:
+	answer(sv, tag, r, &body);
+	oc_identity_clear(&id);
+	oc_strlist_free(&upn);
+	oc_strlist_free(&dns);
+	free(sid);
+	ocbuf_free(&body);
+}
+
 static void *
 worker(void *arg)
 {
@@ -154,6 +204,8 @@ worker(void *arg)
 
 		if (it.type == OC_AUTHSVC_MSG_PASSWORD)
 			do_password(sv, it.tag, &it.req);
+		else if (it.type == OC_AUTHSVC_MSG_CERTMAP)
+			do_certmap(sv, it.tag, &it.req);
 		else
 			do_negotiate(sv, it.tag, &it.req);
 		ocbuf_free(&it.req);
@@ -176,8 +228,9 @@ do_inline(struct server *sv, uint32_t type, uint32_t tag, struct ocbuf *req)
 			answer(sv, tag, OC_ERR_PARSE, NULL);
 			break;
 		}
-		if (ocbuf_put_u32(&body, oc_authsvc_has_kerberos(sv->svc) ?
-		    OC_AUTHSVC_F_KERBEROS : 0) != OC_OK)
+		if (ocbuf_put_u32(&body, (oc_authsvc_has_kerberos(sv->svc) ?
+		    OC_AUTHSVC_F_KERBEROS : 0) | (oc_authsvc_has_directory(sv->svc) ?
+		    OC_AUTHSVC_F_DIRECTORY : 0)) != OC_OK)
 			answer(sv, tag, OC_ERR_NOMEM, NULL);
 		else
 			answer(sv, tag, OC_OK, &body);
@@ -199,6 +252,13 @@ do_inline(struct server *sv, uint32_t type, uint32_t tag, struct ocbuf *req)
 int
 oc_authsvc_serve(const struct oc_authsvc_config *cfg, int fd)
 {
+	return oc_authsvc_serve_ldap(cfg, NULL, fd);
+}
+
+int
+oc_authsvc_serve_ldap(const struct oc_authsvc_config *cfg, const struct oc_ldap_config *ldap,
+    int fd)
+{
 	struct server *sv = NULL;
 	pthread_t th[OC_AUTHSVC_WORKERS];
 	size_t nth = 0;
@@ -207,7 +267,7 @@ oc_authsvc_serve(const struct oc_authsvc_config *cfg, int fd)
 	if ((sv = calloc(1, sizeof(*sv))) == NULL)
 		return OC_ERR_NOMEM;
 	sv->fd = fd;
-	if ((r = oc_authsvc_local_new(cfg, &sv->svc)) != OC_OK)
+	if ((r = oc_authsvc_local_new_ldap(cfg, ldap, &sv->svc)) != OC_OK)
 		goto out;
 	if (pthread_mutex_init(&sv->wmu, NULL) != 0 || (locks++, 0) ||
 	    pthread_mutex_init(&sv->mu, NULL) != 0 || (locks++, 0) ||
@@ -221,8 +281,9 @@ oc_authsvc_serve(const struct oc_authsvc_config *cfg, int fd)
 			r = OC_ERR_NOMEM;
 			goto out;
 		}
-	log_info("auth process: serving (%d workers, Kerberos %s)", OC_AUTHSVC_WORKERS,
-	    oc_authsvc_has_kerberos(sv->svc) ? "on" : "off");
+	log_info("auth process: serving (%d workers, Kerberos %s, accounts from %s)",
+	    OC_AUTHSVC_WORKERS, oc_authsvc_has_kerberos(sv->svc) ? "on" : "off",
+	    oc_authsvc_has_directory(sv->svc) ? "the directory over LDAP" : "the embedded directory");
 	for (;;) {
 		struct item it = { 0 };
 
@@ -237,7 +298,8 @@ oc_authsvc_serve(const struct oc_authsvc_config *cfg, int fd)
 				error_fr(r, "auth channel");
 			break;
 		}
-		if (it.type != OC_AUTHSVC_MSG_PASSWORD && it.type != OC_AUTHSVC_MSG_NEGOTIATE) {
+		if (it.type != OC_AUTHSVC_MSG_PASSWORD && it.type != OC_AUTHSVC_MSG_NEGOTIATE &&
+		    it.type != OC_AUTHSVC_MSG_CERTMAP) {
 			do_inline(sv, it.type, it.tag, &it.req);
 			ocbuf_free(&it.req);
 			continue;

@@ -54,6 +54,8 @@ struct oc_certauth {
 	X509 *our_ca;               /* NULL: no revocation checks */
 	int (*revoked)(void *arg, const char *serial_hex, int *is_revoked);
 	void *revoked_arg;
+	oc_certauth_map_fn map;     /* NULL: the directory handle maps */
+	void *map_arg;
 };
 
 /* Why a certificate was refused (or how it was mapped), for the one log line. */
@@ -190,6 +192,7 @@ oc_certauth_new(const struct oc_certauth_config *cfg, struct oc_certauth **cp)
 		return OC_ERR_NOMEM;
 	c->revoked = cfg->revoked;
 	c->revoked_arg = cfg->revoked_arg;
+
 	if ((c->store = X509_STORE_new()) == NULL) {
 		r = OC_ERR_NOMEM;
 		goto out;
@@ -731,7 +734,7 @@ oc_certauth_verify_reason(struct oc_certauth *c, X509 *leaf, STACK_OF(X509) *cha
 
 	if (id != NULL)
 		memset(id, 0, sizeof(*id));
-	if (c == NULL || dir == NULL || id == NULL) {
+	if (c == NULL || (dir == NULL && c->map == NULL) || id == NULL) {
 		r = OC_ERR_INVALID;
 		goto out;
 	}
@@ -764,9 +767,26 @@ oc_certauth_verify_reason(struct oc_certauth *c, X509 *leaf, STACK_OF(X509) *cha
 		}
 		goto out;
 	}
-	if ((r = map_account(dir, leaf, &nm, &name, &v)) != OC_OK)
+	if (c->map != NULL) {
+		/* the directory elsewhere maps the names, in the same order */
+		r = c->map(c->map_arg, nm.sid, &nm.upn, &nm.dns, id);
+		if (r == OC_ERR_NOT_FOUND) {
+			if (nm.sid != NULL)
+				verdict_set(&v, OC_CERTAUTH_SID_MISMATCH, "SID %s", nm.sid);
+			else
+				verdict_set(&v, OC_CERTAUTH_UNMAPPED,
+				    "%zu UPN and %zu DNS names, none a directory account's",
+				    nm.upn.n, nm.dns.n);
+			r = OC_ERR_AUTH;
+			goto out;
+		}
+		if (r != OC_OK)
+			goto out;
+		verdict_set(&v, OC_CERTAUTH_OK, "the directory (%s)", nm.sid ? "SID" :
+		    id->upn != NULL && oc_strlist_contains_ci(&nm.upn, id->upn) ? "UPN" : "DNS name");
+	} else if ((r = map_account(dir, leaf, &nm, &name, &v)) != OC_OK)
 		goto out;
-	if ((r = oc_dir_account_get(dir, name, id)) != OC_OK) {
+	else if ((r = oc_dir_account_get(dir, name, id)) != OC_OK) {
 		if (r == OC_ERR_NOT_FOUND) {    /* removed meanwhile */
 			verdict_set(&v, OC_CERTAUTH_UNMAPPED, "account %s removed", name);
 			r = OC_ERR_AUTH;
@@ -805,4 +825,13 @@ oc_certauth_verify(struct oc_certauth *c, X509 *leaf, STACK_OF(X509) *chain,
     struct oc_directory *dir, struct oc_identity *id)
 {
 	return oc_certauth_verify_reason(c, leaf, chain, dir, id, NULL);
+}
+
+void
+oc_certauth_set_map(struct oc_certauth *c, oc_certauth_map_fn map, void *arg)
+{
+	if (c == NULL)
+		return;
+	c->map = map;
+	c->map_arg = arg;
 }

@@ -60,6 +60,19 @@ struct oc_certauth_config {
 	const char *our_ca_cert_file;
 };
 
+/*
+ * Optional, right after oc_certauth_new: step 4 done by a directory elsewhere
+ * (Active Directory over LDAP, asked through the auth process) instead of
+ * dir, which may then be NULL. map gets the verified leaf's SID (NULL when
+ * none), SAN UPNs and DNS names and maps them in the order above. OC_OK: id
+ * filled; OC_ERR_NOT_FOUND: no account (refused as SID mismatch or
+ * unmapped); anything else: an internal failure. Must be thread-safe.
+ */
+typedef int (*oc_certauth_map_fn)(void *arg, const char *sid, const struct oc_strlist *upn,
+    const struct oc_strlist *dns, struct oc_identity *id);
+struct oc_certauth;
+void oc_certauth_set_map(struct oc_certauth *c, oc_certauth_map_fn map, void *arg);
+
 enum oc_certauth_reason {
 	OC_CERTAUTH_OK = 0,
 	OC_CERTAUTH_NO_CERT,                /* no client certificate */

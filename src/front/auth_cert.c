@@ -1,7 +1,8 @@
 /*
  * Client certificates on the certificate endpoints (auth_cert.h): certauth
  * verification and mapping, with our CA asked about each certificate it
- * issued, then one audit line per attempt.
+ * issued, then one audit line per attempt. With a directory over LDAP the
+ * auth process maps the certificate's names to an account (certauth's map).
  */
 #include "front/auth_cert.h"
 #include "front/front_internal.h"
@@ -50,6 +51,16 @@ oc_front_cert_revoked(void *arg, const char *serial_hex, int *is_revoked)
 	}
 }
 
+/* certauth's map: the directory's account, asked through the auth process */
+static int
+map_directory(void *arg, const char *sid, const struct oc_strlist *upn,
+    const struct oc_strlist *dns, struct oc_identity *id)
+{
+	struct oc_front *f = arg;
+
+	return oc_authsvc_cert_map(f->authsvc, sid, upn, dns, id);
+}
+
 int
 oc_front_auth_cert_init(struct oc_front *f)
 {
@@ -73,6 +84,8 @@ oc_front_auth_cert_init(struct oc_front *f)
 		    f->client_ca_file, f->ca_cert_file ? f->ca_cert_file : "-");
 		return r;
 	}
+	if (oc_authsvc_has_directory(f->authsvc))
+		oc_certauth_set_map(ca, map_directory, f);
 	oc_certauth_free(f->certauth);
 	f->certauth = ca;
 	return OC_OK;

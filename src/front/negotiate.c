@@ -260,8 +260,9 @@ oc_front_negotiate(struct oc_front *f, struct oc_front_thread *t,
 		challenge(resp, NULL, 0);
 		goto out;
 	}
-	r = t->dir ? map_principal(t->dir, f->cfg.kerberos_realm, &ticket, &mapped) :
-	    OC_ERR_NOT_FOUND;
+	/* directory accounts over LDAP: the auth process already named the caller */
+	r = t->dir && !oc_authsvc_has_directory(f->authsvc) ?
+	    map_principal(t->dir, f->cfg.kerberos_realm, &ticket, &mapped) : OC_ERR_NOT_FOUND;
 	if (r == OC_OK && (r = merge_ticket(&mapped, &ticket)) != OC_OK) {
 		oc_front_fault_err(resp, ep->service, NULL, r);
 		goto out;
