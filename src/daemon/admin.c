@@ -96,6 +96,7 @@ oc_admin_usage(FILE *f)
 "  group add NAME [--sid S] | remove NAME   (S: the group's SID, e.g. an AD group's\n"
 "                                       objectSid; Kerberos callers carry it in their PAC)\n"
 "  group add-member GROUP MEMBER | remove-member GROUP MEMBER   (MEMBER: account or group)\n"
+"  directory status [--json]            the LDAP mirror: last sync, failures, last error\n"
 "  ca list [--json] | ca show CA [--json]\n"
 "  ca add-template CA TEMPLATE | ca remove-template CA TEMPLATE\n"
 "                                       (which templates a CA publishes and issues)\n"
@@ -958,6 +959,60 @@ cmd_cert(struct ctx *c, int argc, char **argv)
 	return x;
 }
 
+/* `directory status`: what the sync process recorded (directory.h, oc_dir_sync_status). */
+static int
+cmd_directory(struct ctx *c, int argc, char **argv)
+{
+	struct oc_dir_sync_status st;
+	struct args a;
+	const char *state;
+	char t1[32], t2[32], t3[32];
+	int x, r;
+
+	if (argc < 1 || strcmp(argv[0], "status") != 0)
+		return usage_err(c, "unknown verb '%s' (status)", argc > 0 ? argv[0] : "");
+	if ((x = parse_args(c, argc - 1, argv + 1, O_JSON, 0, 0, &a)) != 0)
+		return x;
+	if ((r = oc_dir_open_ro(c->dir_path, &c->dir)) != OC_OK)
+		return report(c, r, "open directory", c->dir_path);
+	if ((r = oc_dir_sync_status(c->dir, &st)) != OC_OK)
+		return report(c, r, "directory status", NULL);
+	state = st.source == NULL ? "never" : st.last_error != NULL ?
+	    (st.last_success ? "failing" : "never-synced") : "ok";
+	if (c->json) {
+		fputs("{\"state\":", c->out);
+		oc_admin_json_str(c->out, state);
+		fputs(",\"source\":", c->out);
+		oc_admin_json_str(c->out, st.source ? st.source : "embedded");
+		fputs(",\"last_attempt\":", c->out);
+		oc_admin_json_time(c->out, st.last_attempt);
+		fputs(",\"last_success\":", c->out);
+		oc_admin_json_time(c->out, st.last_success);
+		fputs(",\"last_change\":", c->out);
+		oc_admin_json_time(c->out, st.last_change);
+		fputs(",\"last_error\":", c->out);
+		oc_admin_json_str(c->out, st.last_error);
+		fprintf(c->out, ",\"failures\":%u,\"last_usn\":%lld,\"templates\":%zu,\"cas\":%zu}\n",
+		    st.failures, (long long)st.last_usn, st.templates, st.cas);
+	} else {
+		oc_time_iso8601(st.last_attempt, t1, sizeof(t1));
+		oc_time_iso8601(st.last_success, t2, sizeof(t2));
+		oc_time_iso8601(st.last_change, t3, sizeof(t3));
+		fprintf(c->out, "state:          %s\n", state);
+		fprintf(c->out, "source:         %s\n", st.source ? st.source : "embedded");
+		fprintf(c->out, "last attempt:   %s\n", st.last_attempt ? t1 : "-");
+		fprintf(c->out, "last success:   %s\n", st.last_success ? t2 : "-");
+		fprintf(c->out, "last change:    %s\n", st.last_change ? t3 : "-");
+		fprintf(c->out, "failures:       %u\n", st.failures);
+		fprintf(c->out, "last error:     %s\n", st.last_error ? st.last_error : "-");
+		fprintf(c->out, "last usn:       %lld\n", (long long)st.last_usn);
+		fprintf(c->out, "mirrored:       %zu templates, %zu CA entries\n", st.templates, st.cas);
+	}
+	x = st.last_error != NULL ? OC_ADMIN_EXIT_USAGE : OC_ADMIN_EXIT_OK;    /* failing: 1 */
+	oc_dir_sync_status_clear(&st);
+	return x;
+}
+
 int
 oc_admin_run(const char *dir_path, const char *store_path, int argc, char **argv,
     FILE *out, FILE *err)
@@ -992,6 +1047,8 @@ oc_admin_run(const char *dir_path, const char *store_path, int argc, char **argv
 		x = cmd_cert(&c, argc - 1, argv + 1);
 	else if (strcmp(obj, "ca") == 0)
 		x = oc_admin_ca(dir_path, argc - 1, argv + 1, out, err);
+	else if (strcmp(obj, "directory") == 0)
+		x = cmd_directory(&c, argc - 1, argv + 1);
 	else if (strcmp(obj, "ad") == 0)
 		x = oc_admin_ad(dir_path, argc - 1, argv + 1, out, err);
 	else
