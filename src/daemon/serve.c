@@ -29,6 +29,7 @@
 #include "directory/directory.h"
 #include "front/front.h"
 #include "http/http.h"
+#include "ldap/ldap_conn.h"
 #include "ldap/ldap_mirror.h"
 #include "metrics/metrics.h"
 #include "model/hresult.h"
@@ -356,6 +357,13 @@ auth_process(const struct oc_config *cfg, int fd)
 	ac.keytab = cfg->keytab;
 	ac.spn = cfg->spn;
 	ac.channel_binding = cfg->channel_binding;
+	if (cfg->dir_source == OC_DIR_SOURCE_LDAP) {
+		struct oc_ldap_config lc;
+
+		/* callers are the directory's accounts: the auth process asks it */
+		oc_config_ldap(cfg, &lc);
+		return oc_authsvc_serve_ldap(&ac, &lc, fd);
+	}
 	return oc_authsvc_serve(&ac, fd);
 }
 
