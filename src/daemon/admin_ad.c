@@ -143,6 +143,7 @@ ad_publish(const char *dir_path, int argc, char **argv, FILE *out, FILE *err)
 	struct oc_ad_sid dom;
 	struct ad_args a;
 	struct ocbuf ldif;
+	char *host = NULL;
 	size_t ncas = 0, nt = 0;
 	int x, r;
 
@@ -169,7 +170,11 @@ ad_publish(const char *dir_path, int argc, char **argv, FILE *out, FILE *err)
 		    cfg.ca_name);
 		goto out;
 	}
-	if (ca->dns_host_name == NULL && (ca->dns_host_name = url_host(cfg.public_url)) == NULL) {
+	/* dNSHostName: the host of the public URL (clients reach the CA there) */
+	if ((host = url_host(cfg.public_url)) != NULL) {
+		free(ca->dns_host_name);
+		ca->dns_host_name = host;
+	} else if (ca->dns_host_name == NULL) {
 		fprintf(err, "opencesd: no host name in [server] public_url\n");
 		goto out;
 	}
