@@ -4,7 +4,9 @@
  * store; the auth process, which alone reads the keytab and the password
  * verifiers; and the front end (TLS, HTTP, SOAP, worker threads). They talk
  * over socketpairs with typed frames. The supervisor restarts all three when
- * one dies and forwards SIGTERM for a graceful stop.
+ * one dies and forwards SIGTERM for a graceful stop. With [server] roles = ca
+ * a CA link listener (src/calink) stands in for the front end and the auth
+ * process; with roles = front a CA link connector stands in for the CA.
  */
 #include "daemon/daemon.h"
 
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +27,7 @@
 
 #include "auth/authsvc.h"
 #include "ca/ca.h"
+#include "calink/calink.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "directory/directory.h"
@@ -95,7 +99,8 @@ ca_init_child(const struct oc_config *cfg, void *arg)
 		error_fr(r, "CA initialisation");
 		return r;
 	}
-	if (access(cfg->tls_cert, F_OK) != 0 || access(cfg->tls_key, F_OK) != 0) {
+	if ((cfg->roles & OC_ROLE_FRONT) && cfg->tls_cert != NULL && cfg->tls_key != NULL &&
+	    (access(cfg->tls_cert, F_OK) != 0 || access(cfg->tls_key, F_OK) != 0)) {
 		static const char *const dns[] = { "localhost", NULL };
 		static const char *const ips[] = { "127.0.0.1", "::1", NULL };
 		if ((r = oc_ca_issue_tls_server_cert(&cc, dns, ips, cfg->tls_key,
@@ -177,7 +182,7 @@ endpoints_build(const struct oc_config *cfg, struct oc_endpoint **epsp)
 	struct oc_endpoint *eps;
 	int r;
 
-	if ((eps = calloc(cfg->nendpoints, sizeof(*eps))) == NULL)
+	if ((eps = calloc(cfg->nendpoints ? cfg->nendpoints : 1, sizeof(*eps))) == NULL)
 		return OC_ERR_NOMEM;
 	for (size_t i = 0; i < cfg->nendpoints; i++)
 		if ((r = endpoint_build(cfg, &cfg->endpoints[i], &eps[i])) != OC_OK) {
@@ -263,7 +268,14 @@ oc_daemon_init(const struct oc_config *cfg)
 	struct oc_directory *dir = NULL;
 	int r;
 
-	if ((r = in_child(ca_init_child, cfg, NULL)) != OC_OK) {
+	/* a front end alone has no CA key: the CA certificate comes from the CA host */
+	if (!(cfg->roles & OC_ROLE_CA)) {
+		if (access(cfg->ca_cert, R_OK) != 0) {
+			log_error("roles = front: the CA certificate %s (a copy from the CA host) "
+			    "is missing", cfg->ca_cert);
+			return OC_ERR_CONFIG;
+		}
+	} else if ((r = in_child(ca_init_child, cfg, NULL)) != OC_OK) {
 		log_error("CA initialisation failed");
 		return r;
 	}
@@ -578,6 +590,89 @@ spawn_dirsync(const struct oc_config *cfg, const sigset_t *oldmask)
 	_exit(dirsync_process(cfg) == OC_OK ? 0 : 1);
 }
 
+/*
+ * roles = ca: the link listener in place of the front end, on the front's
+ * end of the CA socketpair. It runs until SIGTERM (or the CA's end closes).
+ */
+static int
+calink_listener_process(const struct oc_config *cfg, int ca_fd)
+{
+	struct oc_calink_listen_config lc;
+	struct oc_calink_listener *l = NULL;
+	sigset_t set;
+	int sfd, r;
+
+	prctl(PR_SET_NAME, "opencesd-calink", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	oc_log_init("opencesd-calink", OC_LOG_INFO);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+		close(ca_fd);
+		return OC_ERR_IO;
+	}
+	memset(&lc, 0, sizeof(lc));
+	lc.listen = (const char *const *)cfg->link_listen.v;
+	lc.nlisten = cfg->link_listen.n;
+	lc.cert_file = cfg->link_cert;
+	lc.key_file = cfg->link_key;
+	lc.client_ca_file = cfg->link_client_ca;
+	lc.allow = (const char *const *)cfg->link_allow.v;
+	lc.nallow = cfg->link_allow.n;
+	lc.stop_fd = sfd;
+	if ((r = oc_calink_listener_new(&lc, &l)) != OC_OK)
+		error_fr(r, "CA link listener");
+	else {
+		oc_metrics_process(serve_metrics, OC_METRICS_PROC_CALINK, 1, time(NULL));
+		r = oc_calink_listener_run(l, ca_fd);
+		oc_metrics_process(serve_metrics, OC_METRICS_PROC_CALINK, 0, 0);
+	}
+	oc_calink_listener_free(l);
+	close(sfd);
+	close(ca_fd);
+	return r;
+}
+
+/*
+ * roles = front: the link connector in place of the CA process, on the CA's
+ * end of the front's socketpair. Like the CA, it ends when the front end
+ * closes its socket, not on signals.
+ */
+static int
+calink_connector_process(const struct oc_config *cfg, int fd)
+{
+	struct oc_calink_connect_config cc;
+	struct oc_calink_connector *c = NULL;
+	int r;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	prctl(PR_SET_NAME, "opencesd-calink", 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	oc_log_init("opencesd-calink", OC_LOG_INFO);
+	memset(&cc, 0, sizeof(cc));
+	cc.nodes = (const char *const *)cfg->ca_nodes.v;
+	cc.nnodes = cfg->ca_nodes.n;
+	cc.cert_file = cfg->link_client_cert;
+	cc.key_file = cfg->link_client_key;
+	cc.server_ca_file = cfg->link_server_ca;
+	cc.connect_timeout = (int)cfg->link_connect_timeout;
+	cc.retry_seconds = (int)cfg->link_retry_seconds;
+	cc.stop_fd = -1;
+	if ((r = oc_calink_connector_new(&cc, &c)) != OC_OK)
+		error_fr(r, "CA link connector");
+	else {
+		oc_metrics_process(serve_metrics, OC_METRICS_PROC_CALINK, 1, time(NULL));
+		r = oc_calink_connector_run(c, fd);
+		oc_metrics_process(serve_metrics, OC_METRICS_PROC_CALINK, 0, 0);
+	}
+	oc_calink_connector_free(c);
+	close(fd);
+	return r;
+}
+
 /* The four socket ends of one generation of children: CA and auth pairs. */
 enum { CA_FRONT, CA_CHILD, AUTH_FRONT, AUTH_CHILD, NFDS };
 
@@ -614,6 +709,19 @@ static int
 front_body(const struct oc_config *cfg, const int fds[NFDS])
 {
 	return front_process(cfg, fds[CA_FRONT], fds[AUTH_FRONT]);
+}
+
+static int
+listener_body(const struct oc_config *cfg, const int fds[NFDS])
+{
+	close(fds[AUTH_FRONT]);
+	return calink_listener_process(cfg, fds[CA_FRONT]);
+}
+
+static int
+connector_body(const struct oc_config *cfg, const int fds[NFDS])
+{
+	return calink_connector_process(cfg, fds[CA_CHILD]);
 }
 
 static void
@@ -661,8 +769,8 @@ oc_daemon_serve(const struct oc_config *cfg)
 	if (oc_metrics_new(&serve_metrics) != OC_OK)
 		log_warn("no metrics registry");
 	oc_metrics_set_ca_name(serve_metrics, cfg->ca_name);
-	oc_metrics_set_role(serve_metrics, OC_METRICS_ROLE_FRONT, 1);
-	oc_metrics_set_role(serve_metrics, OC_METRICS_ROLE_CA, 1);
+	oc_metrics_set_role(serve_metrics, OC_METRICS_ROLE_FRONT, (cfg->roles & OC_ROLE_FRONT) != 0);
+	oc_metrics_set_role(serve_metrics, OC_METRICS_ROLE_CA, (cfg->roles & OC_ROLE_CA) != 0);
 	oc_metrics_process(serve_metrics, OC_METRICS_PROC_SUPERVISOR, 1, time(NULL));
 	metrics_start = time(NULL);
 	metrics_pid = spawn_metrics(cfg);
@@ -695,14 +803,17 @@ oc_daemon_serve(const struct oc_config *cfg)
 			r = OC_ERR_IO;
 			break;
 		}
-		ca_pid = spawn(fds, keep_ca, &oldmask, ca_body, cfg);
-		if (ca_pid > 0)
+		/* roles: a link connector stands for a remote CA, a link listener for remote fronts */
+		ca_pid = spawn(fds, keep_ca, &oldmask, (cfg->roles & OC_ROLE_CA) ? ca_body :
+		    connector_body, cfg);
+		if (ca_pid > 0 && (cfg->roles & OC_ROLE_FRONT))
 			auth_pid = spawn(fds, keep_auth, &oldmask, auth_body, cfg);
-		if (auth_pid > 0)
-			front_pid = spawn(fds, keep_front, &oldmask, front_body, cfg);
+		if (auth_pid > 0 || (ca_pid > 0 && !(cfg->roles & OC_ROLE_FRONT)))
+			front_pid = spawn(fds, keep_front, &oldmask, (cfg->roles & OC_ROLE_FRONT) ?
+			    front_body : listener_body, cfg);
 		for (int i = 0; i < NFDS; i++)
 			close(fds[i]);
-		if (ca_pid < 0 || auth_pid < 0 || front_pid < 0) {
+		if (ca_pid < 0 || ((cfg->roles & OC_ROLE_FRONT) && auth_pid < 0) || front_pid < 0) {
 			reap(ca_pid, "CA");
 			reap(auth_pid, "auth");
 			r = OC_ERR_INTERNAL;
