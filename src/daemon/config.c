@@ -10,6 +10,7 @@
 #include "auth/gss.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "store/store.h"
 #include "front/front.h"
 #include "ldap/ldap_conn.h"
 
@@ -426,6 +427,11 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 	} else if (!strcmp(sec, "store")) {
 		if (!strcmp(k, "path"))
 			return set_path(c, &c->store_path, v);
+		/* url: a PostgreSQL URI (kept as given: never logged) or sqlite:PATH */
+		if (!strcmp(k, "url") && oc_store_url_is_pg(v))
+			return set_str(&c->store_path, v);
+		if (!strcmp(k, "url") && !strncmp(v, "sqlite:", 7) && v[7] != '\0')
+			return set_path(c, &c->store_path, v + 7);
 	} else if (!strcmp(sec, "directory")) {
 		if (!strcmp(k, "path"))
 			return set_path(c, &c->dir_path, v);
@@ -589,8 +595,8 @@ oc_config_load(const char *path, struct oc_config *c)
 	    c->ca_cert == NULL || c->store_path == NULL || c->dir_path == NULL ||
 	    c->policy_id == NULL || c->public_url == NULL || c->nendpoints == 0)) {
 		log_error("%s: missing one of server.listen, server.tls_cert, server.tls_key, "
-		    "server.public_url, ca.key, ca.cert, store.path, directory.path, policy.id, "
-		    "[endpoint]", path);
+		    "server.public_url, ca.key, ca.cert, store.path (or url), directory.path, "
+		    "policy.id, [endpoint]", path);
 		r = OC_ERR_CONFIG;
 		goto out;
 	}

@@ -35,6 +35,8 @@
  *                 idempotence_window_seconds = 600  (the same ISSUE order again
  *                                        within it gets the first answer; 0 = off)
  *   [store]       path = FILE           (SQLite request/certificate store)
+ *                 url = postgresql://USER@HOST:PORT/DB?...  (PostgreSQL instead,
+ *                                        shared by CA nodes; or sqlite:FILE)
  *   [directory]   path = FILE           (embedded directory)
  *                 source = embedded | ldap   (ldap: the policy is mirrored from
  *                                        LDAP into path by opencesd-dirsync)
@@ -104,7 +106,7 @@ struct oc_config {
 	uint32_t idempotence_window;  /* [ca] idempotence_window_seconds, default 600, 0 = off */
 	uint32_t crl_period_hours, delta_crl_period_hours, crl_overlap_hours;
 	int sign_threads;           /* [ca] sign_threads: 0 = one per CPU, 1 = the CA thread alone */
-	char *store_path;
+	char *store_path;           /* [store] path, or url: what oc_store_open takes */
 	char *dir_path;
 	int dir_source;             /* OC_DIR_SOURCE_* */
 	char *ldap_uri, *ldap_ca_file, *ldap_bind_dn, *ldap_password_file;
