@@ -939,6 +939,7 @@ cmd_cert(struct ctx *c, int argc, char **argv)
 	struct oc_store *s = NULL;
 	struct args a;
 	const char *verb = argc > 0 ? argv[0] : "";
+	char shown[256];
 	int x, r;
 
 	if (strcmp(verb, "show") != 0 && strcmp(verb, "revoke") != 0 &&
@@ -948,12 +949,14 @@ cmd_cert(struct ctx *c, int argc, char **argv)
 	    verb[0] == 'r' ? O_REASON : 0, 1, 1, &a);
 	if (x != 0)
 		return x;
-	if (access(c->store_path, F_OK) != 0) {
-		fprintf(c->err, "opencesd: no CA store at %s\n", c->store_path);
+	/* a PostgreSQL store (URI, never shown with its password) is not a file */
+	oc_store_url_redact(c->store_path, shown, sizeof(shown));
+	if (!oc_store_url_is_pg(c->store_path) && access(c->store_path, F_OK) != 0) {
+		fprintf(c->err, "opencesd: no CA store at %s\n", shown);
 		return OC_ADMIN_EXIT_NOT_FOUND;
 	}
 	if ((r = oc_store_open(c->store_path, &s)) != OC_OK)
-		return report(c, r, "open store", c->store_path);
+		return report(c, r, "open store", shown);
 	x = cert_one(c, s, verb, &a);
 	oc_store_close(s);
 	return x;

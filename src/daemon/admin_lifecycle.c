@@ -207,10 +207,13 @@ cert_row(const struct oc_store_cert *s, void *arg)
 static int
 lc_open(struct lc *c, struct oc_store **s)
 {
+	char shown[256];
 	int r;
 
-	if (access(c->store_path, F_OK) != 0) {
-		fprintf(c->err, "opencesd: no CA store at %s\n", c->store_path);
+	/* a PostgreSQL store (URI, never shown with its password) is not a file */
+	if (!oc_store_url_is_pg(c->store_path) && access(c->store_path, F_OK) != 0) {
+		oc_store_url_redact(c->store_path, shown, sizeof(shown));
+		fprintf(c->err, "opencesd: no CA store at %s\n", shown);
 		return OC_ADMIN_EXIT_NOT_FOUND;
 	}
 	if ((r = oc_store_open(c->store_path, s)) != OC_OK)
