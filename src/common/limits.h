@@ -100,6 +100,10 @@
 #define OC_AD_TOKEN_SIDS_MAX  4096        /* caller SIDs an access check accepts */
 /* AD attributes */
 #define OC_AD_ATTR_VALUE_MAX 65536   /* msPKI-Enrollment-Servers rangeUpper; longest value read */
+/* AD publication (opencesd ad publish): values of one attribute read or written
+   (NTAuthCertificates may list many CAs), attributes of one entry */
+#define OC_LDAP_PUB_VALUES_MAX 1024
+#define OC_LDAP_PUB_ATTRS_MAX  128
 /* Directory certificate mappings */
 #define OC_DIR_CERTMAPS_MAX    64       /* mappings per account */
 /* Publication listener */

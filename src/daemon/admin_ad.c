@@ -143,7 +143,7 @@ ad_publish(const char *dir_path, int argc, char **argv, FILE *out, FILE *err)
 	struct oc_ad_sid dom;
 	struct ad_args a;
 	struct ocbuf ldif;
-	char *host = NULL;
+	char *host = NULL, summary[128], actor[256];
 	size_t ncas = 0, nt = 0;
 	int x, r;
 
@@ -201,8 +201,14 @@ ad_publish(const char *dir_path, int argc, char **argv, FILE *out, FILE *err)
 	r = oc_ldap_pub_run(&plan, &io, a.dry_run ? &ldif : NULL, &res);
 	if (a.dry_run)
 		fwrite(ocbuf_ptr(&ldif), 1, ocbuf_avail(&ldif), out);
-	fprintf(a.dry_run ? err : out, "%s%zu added, %zu modified, %zu unchanged\n",
-	    a.dry_run ? "dry run, would be: " : "", res.added, res.modified, res.unchanged);
+	snprintf(summary, sizeof(summary), "%zu added, %zu modified, %zu unchanged",
+	    res.added, res.modified, res.unchanged);
+	fprintf(a.dry_run ? err : out, "%s%s\n", a.dry_run ? "dry run, would be: " : "", summary);
+	if (!a.dry_run) {
+		oc_admin_actor(actor, sizeof(actor));
+		oc_audit("ad-publish-run", "actor", actor, "uri", cfg.ldap_uri, "config_nc",
+		    in.config_nc, "result", r == OC_OK ? summary : oc_strerror(r), (char *)NULL);
+	}
 	if (r != OC_OK)
 		goto fail;
 	x = OC_ADMIN_EXIT_OK;

@@ -86,7 +86,7 @@ oc_ldap_entry_add(struct oc_ldap_entry *e, const char *name, const void *p, size
 		if (name_eq(e->a[i].name, name))
 			a = &e->a[i];
 	if (a == NULL) {
-		if (e->n >= 2 * OC_LIST_MAX)
+		if (e->n >= OC_LDAP_PUB_ATTRS_MAX)
 			return OC_ERR_LIMIT;
 		if ((na = realloc(e->a, (e->n + 1) * sizeof(*na))) == NULL)
 			return OC_ERR_NOMEM;
@@ -97,7 +97,7 @@ oc_ldap_entry_add(struct oc_ldap_entry *e, const char *name, const void *p, size
 			return OC_ERR_NOMEM;
 		e->n++;
 	}
-	if (a->n >= OC_LIST_MAX)
+	if (a->n >= OC_LDAP_PUB_VALUES_MAX)
 		return OC_ERR_LIMIT;
 	if ((copy = malloc(len + 1)) == NULL)
 		return OC_ERR_NOMEM;

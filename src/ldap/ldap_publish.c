@@ -5,6 +5,7 @@
 #include "ldap/ldap_publish.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,7 @@ target_new(struct oc_ldap_pub_plan *p, int mode, const char *what, const char *r
 	char *esc = NULL, *dn = NULL;
 	int r;
 
-	if (p->n >= 4 * OC_LIST_MAX)
+	if (p->n >= 16 + 2 * (size_t)OC_TEMPLATES_MAX)
 		return OC_ERR_LIMIT;
 	if (rdn != NULL) {
 		if ((r = oc_ldap_dn_escape(rdn, &esc)) != OC_OK)
@@ -133,9 +134,12 @@ out:
 	return r;
 }
 
-/* cACertificateDN as Windows writes it: "CN=EXAMPLE-CA, DC=example, DC=com". */
+/*
+ * cACertificateDN as Windows writes it: "CN=EXAMPLE-CA, DC=example, DC=com";
+ * *root = 1 for a self-issued certificate.
+ */
 static int
-ca_subject(const uint8_t *der, size_t len, char **out)
+ca_subject(const uint8_t *der, size_t len, char **out, int *root)
 {
 	const unsigned char *q = der;
 	X509 *x = NULL;
@@ -159,6 +163,7 @@ ca_subject(const uint8_t *der, size_t len, char **out)
 	}
 	if ((*out = strndup(data, (size_t)n)) == NULL)
 		goto out;
+	*root = X509_check_issued(x, x) == X509_V_OK;
 	r = OC_OK;
 out:
 	BIO_free(bio);
@@ -176,7 +181,7 @@ plan_ca(struct oc_ldap_pub_plan *p, const struct oc_ldap_pub_input *in, const ch
 	char *cn = NULL, *parent = NULL, *subject = NULL;
 	uint8_t *sd = NULL;
 	size_t sdlen = 0;
-	int r;
+	int r, root = 0;
 
 	ocbuf_init(&b, OC_AD_ATTR_VALUE_MAX);
 	memset(&au, 0, sizeof(au));
@@ -185,7 +190,7 @@ plan_ca(struct oc_ldap_pub_plan *p, const struct oc_ldap_pub_input *in, const ch
 		goto out;
 	}
 	if ((r = oc_ldap_ca_cn(ca->name, &cn)) != OC_OK ||
-	    (r = ca_subject(ca->cert_der, ca->cert_der_len, &subject)) != OC_OK)
+	    (r = ca_subject(ca->cert_der, ca->cert_der_len, &subject, &root)) != OC_OK)
 		goto out;
 	/* the pKIEnrollmentService (templates.md 7.1): Authenticated Users may enroll */
 	if (asprintf(&parent, "CN=Enrollment Services,%s", pks) < 0) {
@@ -222,15 +227,21 @@ plan_ca(struct oc_ldap_pub_plan *p, const struct oc_ldap_pub_input *in, const ch
 	}
 	if ((r = oc_ldap_entry_add(&t->e, "nTSecurityDescriptor", sd, sdlen)) != OC_OK)
 		goto out;
-	/* the trusted root (templates.md 7.3) and NTAuthCertificates */
+	/*
+	 * A root goes to the trusted roots, a subordinate CA to AIA (chain
+	 * building), templates.md 7.3; either goes to NTAuthCertificates.
+	 */
 	free(parent);
-	if (asprintf(&parent, "CN=Certification Authorities,%s", pks) < 0) {
+	if (asprintf(&parent, "CN=%s,%s", root ? "Certification Authorities" : "AIA", pks) < 0) {
 		parent = NULL;
 		r = OC_ERR_NOMEM;
 		goto out;
 	}
+	if (!root && (r = container(p, "AIA", pks)) != OC_OK)
+		goto out;
 	for (int k = 0; k < 2; k++) {
-		if ((r = target_new(p, OC_LDAP_PUB_FILL, k ? "ntauth" : "certification-authority",
+		if ((r = target_new(p, OC_LDAP_PUB_FILL, k ? "ntauth" : root ?
+		        "certification-authority" : "aia",
 		        k ? "NTAuthCertificates" : cn, k ? pks : parent, &t)) != OC_OK)
 			goto out;
 		t->merge_attr = "cACertificate";

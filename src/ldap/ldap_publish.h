@@ -14,8 +14,8 @@
  * Entries are never deleted. A template, an OID object or a container that
  * exists is left alone (administrators edit templates); the CA's
  * pKIEnrollmentService gets exactly the attributes we own replaced;
- * NTAuthCertificates and the Certification Authorities entry get our CA
- * certificate added as a value if it is missing.
+ * NTAuthCertificates and the Certification Authorities (a root) or AIA (a
+ * subordinate CA) entry get our CA certificate added as a value if missing.
  */
 #ifndef OC_LDAP_PUBLISH_H
 #define OC_LDAP_PUBLISH_H

@@ -84,7 +84,7 @@ io_read(void *ctx, const struct oc_ldap_pub_target *t, struct oc_ldap_entry *cur
 {
 	struct oc_ldap *l = ctx;
 	LDAPMessage *res = NULL, *msg;
-	char *attrs[2 * OC_LIST_MAX + 2];
+	char *attrs[OC_LDAP_PUB_ATTRS_MAX + 2];
 	size_t n = 0;
 	int r;
 
@@ -92,9 +92,9 @@ io_read(void *ctx, const struct oc_ldap_pub_target *t, struct oc_ldap_entry *cur
 	memset(cur, 0, sizeof(*cur));
 	attrs[n++] = "objectClass";
 	if (t->mode != OC_LDAP_PUB_IF_MISSING)
-		for (size_t i = 0; i < t->e.n && n < 2 * OC_LIST_MAX; i++)
+		for (size_t i = 0; i < t->e.n && n < OC_LDAP_PUB_ATTRS_MAX; i++)
 			attrs[n++] = t->e.a[i].name;
-	for (size_t i = 0; t->owned != NULL && t->owned[i] != NULL && n < 2 * OC_LIST_MAX + 1; i++)
+	for (size_t i = 0; t->owned != NULL && t->owned[i] != NULL && n < OC_LDAP_PUB_ATTRS_MAX + 1; i++)
 		attrs[n++] = (char *)t->owned[i];
 	attrs[n] = NULL;
 	if ((r = base_search(l, t->e.dn, attrs, NULL, &res)) != OC_OK || res == NULL)

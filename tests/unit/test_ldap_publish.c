@@ -646,6 +646,87 @@ test_idempotent(void **state)
 	free(m);
 }
 
+/* A subordinate CA goes to CN=AIA, not to the trusted roots. */
+static void
+test_subordinate_aia(void **state)
+{
+	struct oc_ldap_pub_plan plan;
+	struct oc_ldap_pub_input in;
+	struct oc_ca_entry ca;
+	struct oc_ad_sid dom;
+	uint8_t *der = NULL;
+	size_t len = 0;
+	char path[512];
+	const char *v = getenv("OC_VECTORS");
+	int aia = 0, aia_container = 0, roots = 0, ntauth = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/ldap/publish/sub.der", v ? v : "tests/vectors");
+	assert_int_equal(oc_file_read(path, &der, &len, 65536), OC_OK);
+	memset(&ca, 0, sizeof(ca));
+	ca.name = "OpenCES Issuing CA";
+	ca.dns_host_name = "ca.corp.example.test";
+	ca.cert_der = der;
+	ca.cert_der_len = len;
+	assert_int_equal(oc_ad_sid_from_text(DOM, &dom), OC_OK);
+	memset(&in, 0, sizeof(in));
+	in.config_nc = CFGNC;
+	in.domain_sid = &dom;
+	in.ca = &ca;
+	assert_int_equal(oc_ldap_pub_plan_build(&in, &plan), OC_OK);
+	for (size_t i = 0; i < plan.n; i++) {
+		const char *dn = plan.v[i].e.dn;
+
+		aia += strcmp(dn, "CN=OpenCES Issuing CA,CN=AIA," PKS) == 0;
+		aia_container += strcmp(dn, "CN=AIA," PKS) == 0;
+		roots += strstr(dn, "CN=Certification Authorities,") == dn + strcspn(dn, ",") + 1;
+		ntauth += strcmp(dn, "CN=NTAuthCertificates," PKS) == 0;
+	}
+	assert_int_equal(aia, 1);
+	assert_int_equal(aia_container, 1);
+	assert_int_equal(roots, 0);
+	assert_int_equal(ntauth, 1);
+	oc_ldap_pub_plan_clear(&plan);
+	/* a CA entry without a certificate is refused */
+	ca.cert_der = NULL;
+	ca.cert_der_len = 0;
+	assert_int_equal(oc_ldap_pub_plan_build(&in, &plan), OC_ERR_INVALID);
+	free(der);
+}
+
+/* RFC 2849: values that are not SAFE-STRINGs are base64 */
+static void
+test_ldif_safe(void **state)
+{
+	struct oc_ldap_pub_target t;
+	struct oc_ldap_change c;
+	struct ocbuf b;
+	const char *want = "dn: CN=x\\,y," PKS "\nchangetype: add\n"
+	    "a: plain value: with colon\nb:: IGxlYWRpbmcgc3BhY2U=\nc:: OmNvbG9u\nd:: PGFuZ2xl\n"
+	    "e:: dHJhaWxpbmcg\nf:: w5xuaWNvZGU=\ng:: AAE=\nh: \n\n";
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(oc_ldap_entry_set_dn(&t.e, "CN=x\\,y," PKS), OC_OK);
+	assert_int_equal(oc_ldap_entry_add_str(&t.e, "a", "plain value: with colon"), OC_OK);
+	assert_int_equal(oc_ldap_entry_add_str(&t.e, "b", " leading space"), OC_OK);
+	assert_int_equal(oc_ldap_entry_add_str(&t.e, "c", ":colon"), OC_OK);
+	assert_int_equal(oc_ldap_entry_add_str(&t.e, "d", "<angle"), OC_OK);
+	assert_int_equal(oc_ldap_entry_add_str(&t.e, "e", "trailing "), OC_OK);
+	assert_int_equal(oc_ldap_entry_add_str(&t.e, "f", "\xc3\x9cnicode"), OC_OK);
+	assert_int_equal(oc_ldap_entry_add(&t.e, "g", "\x00\x01", 2), OC_OK);
+	assert_int_equal(oc_ldap_entry_add(&t.e, "h", "", 0), OC_OK);
+	c.add = 1;
+	c.target = &t;
+	ocbuf_init(&b, 4096);
+	assert_int_equal(oc_ldap_pub_ldif(&c, &b), OC_OK);
+	assert_int_equal(ocbuf_avail(&b), strlen(want));
+	assert_memory_equal(ocbuf_ptr(&b), want, strlen(want));
+	ocbuf_free(&b);
+	oc_ldap_entry_clear(&t.e);
+}
+
 int
 main(void)
 {
@@ -656,6 +737,8 @@ main(void)
 		cmocka_unit_test(test_template_sd),
 		cmocka_unit_test(test_ldif_vector),
 		cmocka_unit_test(test_idempotent),
+		cmocka_unit_test(test_subordinate_aia),
+		cmocka_unit_test(test_ldif_safe),
 	};
 	int r = cmocka_run_group_tests(tests, setup, teardown);
 
