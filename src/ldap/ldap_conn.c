@@ -150,8 +150,10 @@ open_handle(const struct oc_ldap_config *cfg, int for_simple_bind, LDAP **ldp, i
 			char *diag = NULL;
 
 			(void)ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
-			log_error("ldap: %s: StartTLS failed: %s%s%s", cfg->uri, ldap_err2string(rc),
-			    diag ? ": " : "", diag ? diag : "");
+			log_error("ldap: %s: StartTLS failed: %s%s%s%s", cfg->uri, ldap_err2string(rc),
+			    diag && *diag ? ": " : "", diag && *diag ? diag : "",
+			    rc == LDAP_CONNECT_ERROR ? " (TLS handshake or server certificate "
+			    "check failed: see ldap_ca_file)" : "");
 			ldap_memfree(diag);
 			r = OC_ERR_IO;
 			goto out;
