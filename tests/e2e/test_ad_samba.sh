@@ -247,6 +247,25 @@ if enroll "$T/e-carol" User password --user "carol@$SDC_DNS_DOMAIN" --password-f
 else
 	fail "carol: opences enroll User (password)"; cat "$T/e-carol/log" >&2; tail -20 "$T/serve.log" >&2
 fi
+# names the template does not take from the request: a CSR SAN and a request
+# attribute (EDITF_ATTRIBUTESUBJECTALTNAME2's "san") asking for someone else's
+csr=$(csr_b64 "$T/k-evil.pem" "/CN=Administrator" -addext \
+    "subjectAltName=DNS:evil.example.net,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:administrator@$SDC_DNS_DOMAIN")
+render "$VEC/issue-windows.xml" "$T/is-evil.in" USER="carol@$SDC_DNS_DOMAIN" PASSWORD="$SDC_USERPASS" \
+    CSR="$csr" TEMPLATE=User
+sed 's|<ContextItem Name="rmd">|<ContextItem Name="san"><Value>dns=evil.example.net\&amp;upn=administrator@'"$SDC_DNS_DOMAIN"'</Value></ContextItem><ContextItem Name="rmd">|' \
+    "$T/is-evil.in" >"$T/is-evil.xml"
+code=$(post "$BASE$CES_PATH" "$TLSCA" "$T/is-evil.xml" "$T/isr-evil.xml")
+xp "$T/isr-evil.xml" "string(//*[$X='RequestedSecurityToken']/*[$X='BinarySecurityToken'])" | base64 -d \
+    2>/dev/null | openssl x509 -inform DER -out "$T/evil.pem" 2>/dev/null
+if [ "$code" = 200 ] && [ -s "$T/evil.pem" ]; then
+	names=$(openssl x509 -in "$T/evil.pem" -noout -subject -ext subjectAltName 2>/dev/null)
+	! echo "$names" | grep -qi 'evil\|administrator' && echo "$names" | grep -q "carol@$SDC_DNS_DOMAIN" \
+	    && pass "request SAN and san attribute ignored: only carol's AD names" \
+	    || fail "names from the request: $names"
+else
+	fail "carol Issue with foreign names: HTTP $code $(xp "$T/isr-evil.xml" "string(//*[$X='ErrorCode'])")"
+fi
 enroll "$T/e-carol-bad" User password --user "CORP\\carol" --password-file "$T/bad.pw" \
     && fail "carol with a wrong password enrolled" || pass "carol with a wrong password: refused"
 # wrong password and unknown user: the same answer, byte for byte
