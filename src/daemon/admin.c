@@ -113,6 +113,8 @@ oc_admin_usage(FILE *f)
 "  cert revoke SERIAL [--reason R]      R: RFC 5280 name or number (default\n"
 "                                       unspecified); certificateHold can be undone\n"
 "  cert unrevoke SERIAL                 only a certificate on hold\n"
+"  store check                          the store's integrity (SQLite or PostgreSQL:\n"
+"                                       the database's own check and the invariants)\n"
 "  crl status [--json]                  the newest complete and delta CRLs\n"
 "  crl publish [--delta]                the CA publishes within a second (complete and\n"
 "                                       delta, or a delta only)\n"
@@ -962,6 +964,31 @@ cmd_cert(struct ctx *c, int argc, char **argv)
 	return x;
 }
 
+/* `store check`: oc_store_check on the configured store (exit 0 when it passes). */
+static int
+cmd_store(struct ctx *c, int argc, char **argv)
+{
+	struct oc_store *s = NULL;
+	char shown[256];
+	int r;
+
+	if (argc != 1 || strcmp(argv[0], "check") != 0)
+		return usage_err(c, "unknown verb '%s' (check)", argc > 0 ? argv[0] : "");
+	oc_store_url_redact(c->store_path, shown, sizeof(shown));
+	if (!oc_store_url_is_pg(c->store_path) && access(c->store_path, F_OK) != 0) {
+		fprintf(c->err, "opencesd: no CA store at %s\n", shown);
+		return OC_ADMIN_EXIT_NOT_FOUND;
+	}
+	if ((r = oc_store_open(c->store_path, &s)) != OC_OK)
+		return report(c, r, "open store", shown);
+	r = oc_store_check(s);
+	oc_store_close(s);
+	if (r != OC_OK)
+		return report(c, r, "store check", shown);
+	fprintf(c->out, "store %s: ok\n", shown);
+	return OC_ADMIN_EXIT_OK;
+}
+
 /* `directory status`: what the sync process recorded (directory.h, oc_dir_sync_status). */
 static int
 cmd_directory(struct ctx *c, int argc, char **argv)
@@ -1052,6 +1079,8 @@ oc_admin_run(const char *dir_path, const char *store_path, int argc, char **argv
 		x = oc_admin_ca(dir_path, argc - 1, argv + 1, out, err);
 	else if (strcmp(obj, "directory") == 0)
 		x = cmd_directory(&c, argc - 1, argv + 1);
+	else if (strcmp(obj, "store") == 0)
+		x = cmd_store(&c, argc - 1, argv + 1);
 	else if (strcmp(obj, "ad") == 0)
 		x = oc_admin_ad(dir_path, argc - 1, argv + 1, out, err);
 	else
