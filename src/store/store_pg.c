@@ -315,6 +315,7 @@ store_pg_open(const char *url, struct oc_store **sp)
 	PQsetNoticeProcessor(s->pg->conn, pg_notice, NULL);
 	if ((r = store_pg_migrate(s)) != OC_OK)
 		goto out;
+	log_info("store %s (PostgreSQL %d)", s->pg->shown, PQserverVersion(s->pg->conn));
 	*sp = s;
 	s = NULL;
 	r = OC_OK;

@@ -26,7 +26,13 @@ start)
 	mkdir -p "$dir/sock"
 	# the server's user must reach DIR: its parents need to be traversable
 	chmod 0755 "$dir"
-	[ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
+	if [ "$(id -u)" = 0 ]; then
+		chown -R postgres:postgres "$dir"
+		runuser -u postgres -- test -w "$dir" || {
+			echo "postgres.sh: user postgres cannot reach $dir (a parent is not traversable)" >&2
+			exit 1
+		}
+	fi
 	echo "$port" > "$dir/port"
 	if ! as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync \
 	    >"$dir/initdb.log" 2>&1; then
