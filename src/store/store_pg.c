@@ -101,10 +101,12 @@ pg_run(struct oc_store *s, const char *sql, const struct pgp *p, PGresult **res,
 		*res = NULL;
 	if (affected)
 		*affected = 0;
+	/* lost earlier and not back yet: one attempt now (a transaction went with it) */
+	if (PQstatus(pg->conn) != CONNECTION_OK &&
+	    (reconnect(pg) != OC_OK || pg->depth > 0 || s->batch))
+		return OC_ERR_STORE;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
-		if (PQstatus(pg->conn) != CONNECTION_OK && (!idle || reconnect(pg) != OC_OK))
-			return OC_ERR_STORE;
 		q = PQexecParams(pg->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
 		    p ? p->len : NULL, p ? p->fmt : NULL, 0);
 		st = PQresultStatus(q);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # A throwaway PostgreSQL 15 server for tests of the PostgreSQL store.
 #   postgres.sh start DIR PORT   initdb DIR/data (as user postgres when run as
-#                                root, else as the current user), trust auth,
+#                                root, else as the current user; not again on
+#                                a second start), trust auth,
 #                                listening on 127.0.0.1:PORT only (socket in
 #                                DIR/sock), fsync on; waits up to 30 s for it
 #   postgres.sh url DIR          creates a fresh database and prints its URI
@@ -34,8 +35,9 @@ start)
 		}
 	fi
 	echo "$port" > "$dir/port"
-	if ! as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync \
-	    >"$dir/initdb.log" 2>&1; then
+	# a second start on the same DIR starts the same cluster again
+	if [ ! -e "$dir/data/PG_VERSION" ] && ! as_owner "$bin/initdb" -D "$dir/data" -A trust \
+	    -U postgres --no-sync >"$dir/initdb.log" 2>&1; then
 		echo "postgres.sh: initdb failed:" >&2
 		cat "$dir/initdb.log" >&2
 		exit 1

@@ -909,6 +909,65 @@ case_concurrent(void **state)
 	free(s);
 }
 
+/*
+ * Two CA nodes publish CRLs at the same moments: each takes the next number
+ * and records; a number taken meanwhile is OC_ERR_EXISTS and the node takes
+ * the next. No number is recorded twice, none is skipped.
+ */
+#define CRL_N 15
+
+static int
+crl_child(const char *loc)
+{
+	static const uint8_t der[] = { 0x30, 0x00 };
+	struct oc_store_crl_info i;
+	struct oc_store *s = NULL;
+	int r = OC_ERR_EXISTS;
+
+	if (oc_store_open_url(loc, &s) != OC_OK)
+		return 1;
+	for (int k = 0; k < CRL_N; k++) {
+		for (int attempt = 0; attempt < 50; attempt++) {
+			memset(&i, 0, sizeof(i));
+			if (oc_store_crl_next_number(s, &i.number) != OC_OK)
+				return 2;
+			i.this_update = 1000 + k;
+			i.next_update = 9000;
+			if ((r = oc_store_crl_record(s, &i, der, sizeof(der))) != OC_ERR_EXISTS)
+				break;
+		}
+		if (r != OC_OK)
+			return 3;
+	}
+	oc_store_close(s);
+	return 0;
+}
+
+static void
+case_crl_concurrent(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t n = 0;
+	pid_t pid[2];
+	int status;
+
+	for (int k = 0; k < 2; k++) {
+		pid[k] = fork();
+		assert_true(pid[k] >= 0);
+		if (pid[k] == 0)
+			_exit(crl_child(f->loc));
+	}
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(waitpid(pid[k], &status, 0), pid[k]);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("child %d: status %d", k, status);
+	}
+	assert_int_equal(raw(f, "SELECT count(DISTINCT number) FROM crls"), 2 * CRL_N);
+	assert_int_equal(raw(f, "SELECT max(number) FROM crls"), 2 * CRL_N);
+	assert_int_equal(oc_store_crl_next_number(f->s, &n), OC_OK);
+	assert_int_equal(n, 2 * CRL_N + 1);
+}
+
 /* PostgreSQL: a lost connection gets one reconnect; an open batch is gone with it. */
 static void
 case_reconnect(void **state)
@@ -917,6 +976,7 @@ case_reconnect(void **state)
 	static const char *kill_others = "SELECT count(pg_terminate_backend(pid)) FROM "
 	    "pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
 	struct oc_store_request q;
+	char cmd[700];
 	uint32_t a, b, c;
 
 	a = issue(f->s, "01", "alice", "User", 1800000000);
@@ -937,6 +997,19 @@ case_reconnect(void **state)
 	assert_int_equal(oc_store_audit(f->s, "x", NULL, NULL), OC_ERR_STORE);
 	assert_int_equal(oc_store_audit(f->s, "x", NULL, NULL), OC_OK);
 	issue(f->s, "02", "alice", "User", 1800000000);
+	assert_int_equal(oc_store_check(f->s), OC_OK);
+
+	/* the server restarts: calls fail while it is down, then the store is back */
+	snprintf(cmd, sizeof(cmd), "'%s' stop %s", script(), pg_dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(oc_store_request_get(f->s, a, &q), OC_ERR_STORE);
+	assert_int_equal(oc_store_request_new(f->s, "bob", "User", csr1, sizeof(csr1), &c),
+	    OC_ERR_STORE);
+	snprintf(cmd, sizeof(cmd), "'%s' start %s $(cat %s/port)", script(), pg_dir, pg_dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(oc_store_request_get(f->s, a, &q), OC_OK);
+	oc_store_request_clear(&q);
+	issue(f->s, "03", "alice", "User", 1800000000);
 	assert_int_equal(oc_store_check(f->s), OC_OK);
 }
 
@@ -991,6 +1064,7 @@ main(void)
 		BOTH(case_check_detects),
 		BOTH(case_schema_version),
 		BOTH(case_concurrent),
+		BOTH(case_crl_concurrent),
 		{ "case_reconnect/postgresql", case_reconnect, setup_pg, teardown, NULL },
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
