@@ -72,14 +72,16 @@ void oc_store_url_redact(const char *url, char *out, size_t outlen);
 void oc_store_close(struct oc_store *s);  /* rolls back an open batch */
 
 /*
- * Group commit. Between oc_store_batch_begin (BEGIN IMMEDIATE) and
- * oc_store_batch_commit (COMMIT, synchronous=FULL) every write function below
+ * Group commit. Between oc_store_batch_begin (BEGIN IMMEDIATE; PostgreSQL:
+ * BEGIN, each write in a savepoint) and oc_store_batch_commit (COMMIT,
+ * synchronous=FULL; PostgreSQL: synchronous_commit on) every write function below
  * joins one transaction instead of committing on its own: nothing written in
  * the batch is durable, nor may be reported done, before the commit returns
  * OC_OK. A write that fails inside a batch undoes only its own changes; if
  * SQLite had to abort the whole transaction, every later write and the
  * commit fail (and the batch is gone). On any commit failure nothing of the
- * batch is stored. oc_store_batch_rollback discards an open batch (NULL-safe,
+ * batch is stored (PostgreSQL: a connection lost in the batch takes it along;
+ * its commit fails). oc_store_batch_rollback discards an open batch (NULL-safe,
  * no-op without one). Batches do not nest (OC_ERR_INVALID).
  */
 int oc_store_batch_begin(struct oc_store *s) OC_WUR;
@@ -177,7 +179,13 @@ int oc_store_serial_normalize(const char *in, char **out) OC_WUR;
 int oc_store_audit(struct oc_store *s, const char *event, const char *actor,
     const char *detail) OC_WUR;
 
-/* Check the database (PRAGMA integrity_check + our own invariants). */
+/*
+ * Check the database: our own invariants (every ISSUED request has exactly
+ * one certificate with its serial, certificates belong to existing issued
+ * requests, serials unique, RequestIDs in range, revocation columns agree),
+ * each one violated logged; SQLite also PRAGMA integrity_check and
+ * foreign_key_check. OC_ERR_STORE when anything is wrong.
+ */
 int oc_store_check(struct oc_store *s) OC_WUR;
 
 /*
@@ -221,9 +229,16 @@ struct oc_store_crl_info {
 	time_t this_update, next_update;
 	size_t entries;
 };
-/* Next CRL number (not reserved: the CA process alone records CRLs). */
+/*
+ * Next CRL number (not reserved: with several CA nodes on one PostgreSQL
+ * store, another may record it first).
+ */
 int oc_store_crl_next_number(struct oc_store *s, uint64_t *number) OC_WUR;
-/* Record a CRL; info->number must be the next number (else OC_ERR_EXISTS). */
+/*
+ * Record a CRL; info->number must be the next number (else OC_ERR_EXISTS:
+ * take the next number again). Never the same number twice, also when two
+ * nodes record at the same moment.
+ */
 int oc_store_crl_record(struct oc_store *s, const struct oc_store_crl_info *info,
     const uint8_t *der, size_t der_len) OC_WUR;
 /* The newest complete (delta 0) or delta (1) CRL; OC_ERR_NOT_FOUND if none. */
