@@ -272,6 +272,15 @@ apply_directory(struct oc_config *c, const char *k, const char *v)
 			return OC_ERR_CONFIG;
 		return OC_OK;
 	}
+	if (!strcmp(k, "accounts")) {
+		if (!strcasecmp(v, "embedded"))
+			c->dir_accounts_embedded = 1;
+		else if (!strcasecmp(v, "ldap"))
+			c->dir_accounts_embedded = 0;
+		else
+			return OC_ERR_CONFIG;
+		return OC_OK;
+	}
 	if (!strcmp(k, "ldap_uri"))
 		return set_str(&c->ldap_uri, v);
 	if (!strcmp(k, "ldap_starttls"))

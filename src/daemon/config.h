@@ -44,6 +44,8 @@
  *                 ldap_bind = simple | gssapi, ldap_bind_dn,
  *                 ldap_password_file, ldap_keytab, ldap_principal,
  *                 ldap_base_dn, refresh_seconds = 60, ldap_timeout = 10
+ *                 accounts = ldap | embedded  (source = ldap: where callers'
+ *                                        accounts come from; default ldap)
  *   [policy]      id = {GUID}, friendly_name = TEXT, next_update_hours = 8
  *   [endpoint]    (repeatable section) service = cep | ces
  *                 auth = password | kerberos | certificate
@@ -109,6 +111,8 @@ struct oc_config {
 	char *store_path;           /* [store] path, or url: what oc_store_open takes */
 	char *dir_path;
 	int dir_source;             /* OC_DIR_SOURCE_* */
+	int dir_accounts_embedded;  /* [directory] accounts = embedded: with source = ldap,
+	                               callers stay the embedded accounts (slapd) */
 	char *ldap_uri, *ldap_ca_file, *ldap_bind_dn, *ldap_password_file;
 	char *ldap_keytab, *ldap_principal, *ldap_base_dn;
 	int ldap_starttls;          /* default 1 */

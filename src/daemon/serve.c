@@ -369,7 +369,7 @@ auth_process(const struct oc_config *cfg, int fd)
 	ac.keytab = cfg->keytab;
 	ac.spn = cfg->spn;
 	ac.channel_binding = cfg->channel_binding;
-	if (cfg->dir_source == OC_DIR_SOURCE_LDAP) {
+	if (cfg->dir_source == OC_DIR_SOURCE_LDAP && !cfg->dir_accounts_embedded) {
 		struct oc_ldap_config lc;
 
 		/* callers are the directory's accounts: the auth process asks it */
