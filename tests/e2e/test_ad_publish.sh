@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `opencesd ad publish` against a real Active Directory: a throwaway Samba AD DC
 # on 127.0.0.4 (tests/lib/samba-dc.sh with its LDAP service), LDAPS verified
-# against the DC's test CA, simple bind as Administrator. --dry-run changes
+# against the DC's test CA, simple bind as Administrator (and once SASL/GSSAPI
+# from Administrator's keys). --dry-run changes
 # nothing; a run creates every template, OID object, the pKIEnrollmentService,
 # the Certification Authorities entry and NTAuthCertificates, checked attribute
 # by attribute with ldapsearch and the ACLs read back with `ad show-sd`; a second
@@ -174,5 +175,21 @@ check "$es" flags 10 && check "$es" certificateTemplates Machine OpenCESUserAppr
 check "CN=NTAuthCertificates,$PKS" cACertificate "$OTHER" "$CADER" && pass "NTAuth keeps the other CA and adds ours"
 publish >"$T/pub4.out" 2>/dev/null && grep -qx "0 added, 0 modified, 20 unchanged" "$T/pub4.out" &&
     pass "and then nothing to do" || fail "after the repair: $(cat "$T/pub4.out")"
+
+# 5. SASL/GSSAPI from a keytab (Administrator's keys; sealed, so no StartTLS)
+PATH=$PATH:/usr/sbin timeout 60 samba-tool domain exportkeytab "$T/admin.keytab" --principal=Administrator \
+    -s "$S/etc/smb.conf" >/dev/null 2>&1 || die "exportkeytab Administrator"
+sed "s|^path = directory.db|path = directory.db\nldap_uri = $SDC_LDAP_STARTTLS_URI\nldap_starttls = false\nldap_bind = gssapi\nldap_keytab = $T/admin.keytab\nldap_principal = Administrator@$SDC_REALM|" \
+    "$D/opencesd.conf" >"$D/gss.conf"
+bash "$SDC" ldapmodify "$S" >/dev/null <<EOF || die "ldapmodify"
+dn: $es
+changetype: modify
+replace: dNSHostName
+dNSHostName: elsewhere.example.test
+-
+EOF
+"$OPENCESD" --dir "$D" ad publish --config "$D/gss.conf" >"$T/pub5.out" 2>"$T/pub5.err" &&
+    grep -qx "0 added, 1 modified, 19 unchanged" "$T/pub5.out" && check "$es" dNSHostName 127.0.0.1 &&
+    pass "GSSAPI bind: our dNSHostName put back" || { cat "$T/pub5.err" >&2; fail "GSSAPI: $(cat "$T/pub5.out")"; }
 
 finish
