@@ -66,6 +66,8 @@ struct oc_calink_connect_config {
 	int connect_timeout;         /* seconds to the end of the handshake; 0: default */
 	int retry_seconds;           /* back to a preferred node after; 0: OC_CALINK_RETRY_SECONDS */
 	int stop_fd;                 /* readable: run returns; -1: none */
+	int answer_seconds;          /* a node that keeps a frame unanswered this long is
+	                                left (the frame goes to the next); 0: OC_CALINK_ANSWER_SECONDS */
 };
 
 struct oc_calink_connector;

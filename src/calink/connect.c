@@ -44,13 +44,14 @@ struct pend {
 	uint8_t *payload;
 	size_t len;
 	struct nconn *sent_on;       /* NULL: to be sent on the connection in use */
+	double sent_at;
 };
 
 struct oc_calink_connector {
 	SSL_CTX *ctx;
 	char **nodes;
 	size_t nnodes;
-	int connect_timeout, retry_seconds, stop_fd;
+	int connect_timeout, retry_seconds, answer_seconds, stop_fd;
 	struct nconn *cur;           /* the node in use (or being connected to) */
 	struct nconn *cand;          /* a preferred node being tried */
 	struct nconn *old;           /* left for a preferred node: its last answers */
@@ -103,6 +104,8 @@ oc_calink_connector_new(const struct oc_calink_connect_config *cfg,
 	c->connect_timeout = cfg->connect_timeout > 0 ? cfg->connect_timeout :
 	    OC_CALINK_CONNECT_TIMEOUT_DEFAULT;
 	c->retry_seconds = cfg->retry_seconds > 0 ? cfg->retry_seconds : OC_CALINK_RETRY_SECONDS;
+	c->answer_seconds = cfg->answer_seconds > 0 ? cfg->answer_seconds :
+	    OC_CALINK_ANSWER_SECONDS;
 	c->backoff = 0.5;
 	cl_queue_init(&c->fin, CL_HDR + OC_IPC_FRAME_MAX);
 	cl_queue_init(&c->fout, (size_t)-1);       /* bounded by the pending frames' answers */
@@ -276,6 +279,7 @@ send_waiting(struct oc_calink_connector *c)
 		if ((r = cl_frame_put(&n->out, p->type, p->tag, p->payload, p->len)) != OC_OK)
 			return r;
 		p->sent_on = n;
+		p->sent_at = cl_now();
 	}
 	return OC_OK;
 }
@@ -328,6 +332,8 @@ take_answers(struct oc_calink_connector *c, struct nconn *n)
 	return r < 0 ? OC_ERR_LIMIT : OC_OK;
 }
 
+static int overdue_on(const struct oc_calink_connector *c, const struct nconn *n, double now);
+
 /* Is the TCP connect of n done (1), still going (0), or failed (<0)? */
 static int
 tcp_done(struct nconn *n)
@@ -377,7 +383,19 @@ nconn_step(struct oc_calink_connector *c, struct nconn *n, double now)
 		return "malformed answer";
 	if (cl_tls_write(&n->t, &n->out) != OC_OK)
 		return "connection broken";
+	if (overdue_on(c, n, now))
+		return "a frame unanswered for too long";
 	return NULL;
+}
+
+/* Has n kept a frame unanswered for OC_CALINK_ANSWER_SECONDS (a node that hangs)? */
+static int
+overdue_on(const struct oc_calink_connector *c, const struct nconn *n, double now)
+{
+	for (size_t i = 0; i < c->npend; i++)
+		if (c->pend[i].sent_on == n && now - c->pend[i].sent_at > c->answer_seconds)
+			return 1;
+	return 0;
 }
 
 static int
@@ -479,6 +497,7 @@ take_frames(struct oc_calink_connector *c)
 			if ((r = cl_frame_put(&c->cur->out, type, tag, pe->payload, len)) != OC_OK)
 				return r;
 			pe->sent_on = c->cur;
+			pe->sent_at = cl_now();
 		} else if (c->all_failed) {
 			if ((r = answer_error(c, pe)) != OC_OK)
 				return r;

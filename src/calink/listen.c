@@ -290,6 +290,18 @@ forward_frames(struct oc_calink_listener *l, struct lconn *c)
 	return NULL;
 }
 
+/*
+ * Does connection c get read? Not while it has its fill of unanswered frames,
+ * a whole frame waits in its buffer, or the CA's queue is full (then it waits,
+ * and so does its peer: TCP flow control).
+ */
+static int
+conn_reading(const struct oc_calink_listener *l, const struct lconn *c)
+{
+	return c->inflight < l->inflight_max && cl_queue_len(&c->in) < c->in.max &&
+	    cl_queue_len(&l->ca_out) < OC_CALINK_QUEUE_BYTES && l->nroutes < l->routes_cap;
+}
+
 /* One turn for connection i; returns 0 when it was closed. */
 static int
 conn_step(struct oc_calink_listener *l, size_t i, double now)
@@ -323,7 +335,7 @@ conn_step(struct oc_calink_listener *l, size_t i, double now)
 			return 0;
 		}
 	}
-	if (c->inflight < l->inflight_max) {
+	if (conn_reading(l, c)) {
 		if ((r = cl_tls_read(&c->t, &c->in)) != OC_OK)
 			why = r == OC_ERR_EOF ? "disconnected" : "connection broken";
 	}
@@ -415,7 +427,7 @@ oc_calink_listener_run(struct oc_calink_listener *l, int ca_fd)
 		for (size_t i = 0; i < l->nconns; i++) {
 			struct lconn *c = l->conns[i];
 			pfd[np++] = (struct pollfd){ .fd = c->t.fd, .events = cl_tls_events(&c->t,
-			    c->inflight < l->inflight_max, cl_queue_len(&c->out) > 0) };
+			    conn_reading(l, c), cl_queue_len(&c->out) > 0) };
 		}
 		if (poll(pfd, np, poll_timeout(l, now)) < 0 && errno != EINTR) {
 			r = OC_ERR_IO;

@@ -125,6 +125,7 @@
 #define OC_CALINK_ALLOW_MAX        64      /* [ca_link] allow entries */
 #define OC_CALINK_NODES_MAX        16      /* [ca_node] addresses */
 #define OC_CALINK_PENDING_MAX      1024    /* frames a connector holds for re-sending */
+#define OC_CALINK_ANSWER_SECONDS   60      /* a node silent this long on a frame is given up */
 
 /* Identities from the directory over LDAP (src/ldap/ldap_identity.c) */
 #define OC_LDAP_IDENT_CACHE_ENTRIES 512    /* accounts remembered (by SID, login, UPN, DNS name) */

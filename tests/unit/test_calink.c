@@ -9,7 +9,8 @@
  *   - an unknown frame type and an oversized frame drop the connection
  *   - a certificate of another CA is refused; a trusted but unlisted one too
  *   - failover: a frame in flight on a node that goes away is re-sent on the
- *     next node; nothing reachable: error results (OC_DISP_ERROR, status ERROR)
+ *     next node, and so is one a node keeps unanswered too long; nothing
+ *     reachable: error results (OC_DISP_ERROR, status ERROR)
  *   - back to the preferred node once it is there again
  */
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -269,7 +271,8 @@ front_main(void *arg)
 }
 
 static void
-front_start(struct front *f, const char *who, const int *ports, size_t nports, int retry)
+front_start_answer(struct front *f, const char *who, const int *ports, size_t nports, int retry,
+    int answer_seconds)
 {
 	char cert[128], key[128], ca[128], addrs[4][32], name[64];
 	const char *nodes[4];
@@ -295,6 +298,7 @@ front_start(struct front *f, const char *who, const int *ports, size_t nports, i
 	cc.server_ca_file = ca;
 	cc.connect_timeout = 2;
 	cc.retry_seconds = retry;
+	cc.answer_seconds = answer_seconds;
 	cc.stop_fd = f->stop[0];
 	assert_int_equal(oc_calink_connector_new(&cc, &f->c), OC_OK);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
@@ -302,6 +306,12 @@ front_start(struct front *f, const char *who, const int *ports, size_t nports, i
 	f->link_fd = sp[1];
 	assert_int_equal(oc_ipc_chan_new(f->front_fd, "CA", &f->chan), OC_OK);
 	assert_int_equal(pthread_create(&f->th, NULL, front_main, f), 0);
+}
+
+static void
+front_start(struct front *f, const char *who, const int *ports, size_t nports, int retry)
+{
+	front_start_answer(f, who, ports, nports, retry, 0);
 }
 
 static void
@@ -608,6 +618,35 @@ test_failover_resends(void **state)
 	node_stop(&b);
 }
 
+/* A node that takes frames and never answers is left after answer_seconds. */
+static void
+test_silent_node_left(void **state)
+{
+	struct node a, b;
+	struct front f;
+	int ports[2];
+	double t0, t1;
+	struct timespec ts;
+
+	(void)state;
+	node_start(&a, 'A', 1, 0);
+	node_start(&b, 'B', 0, 0);
+	ports[0] = a.port;
+	ports[1] = b.port;
+	front_start_answer(&f, "front1", ports, 2, 0, 1);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	assert_int_equal(call(&f, OC_CA_MSG_ISSUE, "to a silent node"), 'B');
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t1 = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	assert_true(t1 - t0 >= 1.0);
+	/* node A saw the connector's PING and the order */
+	assert_true(atomic_load(&a.echo.received) >= 2);
+	front_stop(&f);
+	node_stop(&a);
+	node_stop(&b);
+}
+
 static void
 test_nothing_reachable(void **state)
 {
@@ -679,6 +718,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_refused_connector_errors),
 		cmocka_unit_test(test_failover_resends),
+		cmocka_unit_test(test_silent_node_left),
 		cmocka_unit_test(test_nothing_reachable),
 		cmocka_unit_test(test_back_to_preferred),
 	};
