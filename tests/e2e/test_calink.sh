@@ -168,6 +168,22 @@ in_store() { # NODEDIR CERT
 	"$OPENCESD" --config "$1/opencesd.conf" cert show "$(serial_of "$2")" >/dev/null 2>&1
 }
 
+# ---- configurations refused ------------------------------------------------------
+badconf() { # NAME SED-EXPRESSION DIR EXPECTED-LOG
+	sed -e "$2" "$3/opencesd.conf" >"$3/$1.conf"
+	if "$OPENCESD" init --config "$3/$1.conf" >"$T/$1.log" 2>&1; then
+		fail "config $1 accepted"
+	elif grep -q -- "$4" "$T/$1.log"; then pass "config $1 refused"
+	else fail "config $1: $(cat "$T/$1.log")"; fi
+}
+ca_node "$T/cfg-node" "$NODE1_IP" 1 node1
+front "$T/cfg-front" 1 front-a "$NODE1_IP:1"
+badconf roles-unknown 's/^roles = ca$/roles = ca, backup/' "$T/cfg-node" "invalid line"
+badconf node-no-allow '/^allow = /d' "$T/cfg-node" "roles = ca: missing"
+badconf front-no-node '/^address = /d' "$T/cfg-front" "roles = front: missing"
+badconf front-bad-timeout 's/^connect_timeout = 2$/connect_timeout = 0/' "$T/cfg-front" "invalid line"
+badconf unknown-link-key 's/^server_ca = /server_ca_file = /' "$T/cfg-front" "invalid line"
+
 # ---- one CA node, one front end ------------------------------------------------
 LPORT=$(free_port)
 N1=$T/node1
