@@ -203,6 +203,9 @@ ad_publish(const char *dir_path, int argc, char **argv, FILE *out, FILE *err)
 		fwrite(ocbuf_ptr(&ldif), 1, ocbuf_avail(&ldif), out);
 	snprintf(summary, sizeof(summary), "%zu added, %zu modified, %zu unchanged",
 	    res.added, res.modified, res.unchanged);
+	if (res.skipped > 0)
+		snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary),
+		    ", %zu left out", res.skipped);
 	fprintf(a.dry_run ? err : out, "%s%s\n", a.dry_run ? "dry run, would be: " : "", summary);
 	if (!a.dry_run) {
 		oc_admin_actor(actor, sizeof(actor));

@@ -29,8 +29,11 @@ oc_ldap_pub_plan_clear(struct oc_ldap_pub_plan *plan)
 {
 	if (plan == NULL)
 		return;
-	for (size_t i = 0; i < plan->n; i++)
+	for (size_t i = 0; i < plan->n; i++) {
 		oc_ldap_entry_clear(&plan->v[i].e);
+		free(plan->v[i].guard_dn);
+		free(plan->v[i].guard_value);
+	}
 	free(plan->v);
 	memset(plan, 0, sizeof(*plan));
 }
@@ -101,6 +104,7 @@ plan_template(struct oc_ldap_pub_plan *p, const struct oc_ldap_pub_input *in,
 {
 	struct oc_ldap_pub_target *t = NULL;
 	struct oc_ldap_entry e;
+	const char *tdn;
 	char oidcn[OC_LDAP_OID_CN_MAX];
 	uint8_t *sd = NULL;
 	size_t sdlen = 0;
@@ -118,9 +122,16 @@ plan_template(struct oc_ldap_pub_plan *p, const struct oc_ldap_pub_input *in,
 	    (r = oc_ldap_entry_add(&t->e, "nTSecurityDescriptor", sd, sdlen)) != OC_OK)
 		goto out;
 	/* its msPKI-Enterprise-Oid object (templates.md 8): flags 1 = template OID */
+	tdn = t->e.dn;
 	if ((r = oc_ldap_oid_cn(pt->t->oid, oidcn, sizeof(oidcn))) != OC_OK ||
-	    (r = target_new(p, OC_LDAP_PUB_IF_MISSING, "oid", oidcn, oid_dn, &t)) != OC_OK ||
-	    (r = oc_ldap_entry_add_str(&t->e, "objectClass", "top")) != OC_OK ||
+	    (r = target_new(p, OC_LDAP_PUB_IF_MISSING, "oid", oidcn, oid_dn, &t)) != OC_OK)
+		goto out;
+	t->guard_attr = "msPKI-Cert-Template-OID";
+	if ((t->guard_dn = strdup(tdn)) == NULL || (t->guard_value = strdup(pt->t->oid)) == NULL) {
+		r = OC_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = oc_ldap_entry_add_str(&t->e, "objectClass", "top")) != OC_OK ||
 	    (r = oc_ldap_entry_add_str(&t->e, "objectClass", "msPKI-Enterprise-Oid")) != OC_OK ||
 	    (r = oc_ldap_entry_add_str(&t->e, "cn", oidcn)) != OC_OK ||
 	    (r = oc_ldap_entry_add_str(&t->e, "displayName",

@@ -48,6 +48,14 @@ struct oc_ldap_pub_target {
 	struct oc_ldap_entry e;     /* the entry as created */
 	const char *merge_attr;     /* FILL: multi-valued attribute merged value by value */
 	const char *const *owned;   /* OWN: NULL-terminated attribute names */
+	/*
+	 * Create only if the entry guard_dn is absent (it is planned before
+	 * this one) or holds guard_value in guard_attr: a template's OID object
+	 * is created only for a template with our OID.
+	 */
+	char *guard_dn;
+	const char *guard_attr;
+	char *guard_value;
 };
 
 struct oc_ldap_pub_plan {
@@ -114,6 +122,7 @@ struct oc_ldap_pub_io {
 
 struct oc_ldap_pub_result {
 	size_t added, modified, unchanged;
+	size_t skipped;             /* guarded entries left out (a warning each) */
 };
 
 /*

@@ -209,6 +209,43 @@ oc_ldap_pub_ldif(const struct oc_ldap_change *c, struct ocbuf *b)
 	return ocbuf_putc(b, '\n');
 }
 
+/*
+ * May t be created? Yes unless t->guard_dn exists without t->guard_value in
+ * t->guard_attr (an absent guard is planned, and so created, before t).
+ */
+static int
+guard_ok(const struct oc_ldap_pub_target *t, const struct oc_ldap_pub_io *io, int *ok)
+{
+	struct oc_ldap_pub_target g;
+	struct oc_ldap_entry cur;
+	const struct oc_ldap_attr *a;
+	int r, found = 0;
+
+	*ok = 1;
+	if (t->guard_dn == NULL || t->guard_attr == NULL || t->guard_value == NULL)
+		return OC_OK;
+	memset(&g, 0, sizeof(g));
+	memset(&cur, 0, sizeof(cur));
+	g.mode = OC_LDAP_PUB_FILL;
+	g.what = "guard";
+	if ((r = oc_ldap_entry_set_dn(&g.e, t->guard_dn)) != OC_OK ||
+	    (r = oc_ldap_entry_add_str(&g.e, t->guard_attr, t->guard_value)) != OC_OK ||
+	    (r = io->read(io->ctx, &g, &cur, &found)) != OC_OK)
+		goto out;
+	if (found) {
+		a = oc_ldap_entry_get(&cur, t->guard_attr);
+		*ok = oc_ldap_attr_has(a, t->guard_value, strlen(t->guard_value));
+		if (!*ok)
+			log_warn("%s exists with %s %.*s, not %s: %s is not created", t->guard_dn,
+			    t->guard_attr, a && a->n ? (int)a->v[0].len : 4,
+			    a && a->n ? (const char *)a->v[0].p : "none", t->guard_value, t->e.dn);
+	}
+out:
+	oc_ldap_entry_clear(&cur);
+	oc_ldap_entry_clear(&g.e);
+	return r;
+}
+
 int
 oc_ldap_pub_run(const struct oc_ldap_pub_plan *plan, const struct oc_ldap_pub_io *io,
     struct ocbuf *ldif, struct oc_ldap_pub_result *res)
@@ -232,6 +269,18 @@ oc_ldap_pub_run(const struct oc_ldap_pub_plan *plan, const struct oc_ldap_pub_io
 		}
 		if ((r = oc_ldap_pub_diff(t, found ? &cur : NULL, &c, &changed)) != OC_OK)
 			goto out;
+		if (changed && c.add) {
+			int ok;
+
+			if ((r = guard_ok(t, io, &ok)) != OC_OK)
+				goto out;
+			if (!ok) {
+				res->skipped++;
+				oc_ldap_change_clear(&c);
+				oc_ldap_entry_clear(&cur);
+				continue;
+			}
+		}
 		if (!changed) {
 			res->unchanged++;
 		} else {

@@ -646,6 +646,42 @@ test_idempotent(void **state)
 	free(m);
 }
 
+/* A template that exists with another OID (a Windows forest's) keeps it, and
+ * no OID object is made for ours. */
+static void
+test_foreign_template(void **state)
+{
+	struct oc_ldap_pub_plan plan;
+	struct oc_ldap_pub_result res;
+	struct mem *m = calloc(1, sizeof(*m));
+	struct oc_ldap_entry *e = &m->v[0];
+	char cn[OC_LDAP_OID_CN_MAX], dn[512];
+	char *l;
+
+	(void)state;
+	assert_int_equal(oc_ldap_entry_set_dn(e, "CN=User,CN=Certificate Templates," PKS), OC_OK);
+	assert_int_equal(oc_ldap_entry_add_str(e, "msPKI-Cert-Template-OID",
+	    "1.3.6.1.4.1.311.21.8.1.2.3.4.5.6.1.1"), OC_OK);
+	m->n = 1;
+	plan_fixed(&plan, 1);
+	l = run_ldif(&plan, m, 1, &res);
+	assert_int_equal(res.added, 18);
+	assert_int_equal(res.unchanged, 1);
+	assert_int_equal(res.skipped, 1);
+	assert_int_equal(oc_ldap_oid_cn(OC_DIR_FOREST_OID ".1.1", cn, sizeof(cn)), OC_OK);
+	snprintf(dn, sizeof(dn), "CN=%s,CN=OID," PKS, cn);
+	assert_null(mem_find(m, dn));
+	assert_null(strstr(l, "dn: CN=User,"));
+	free(l);
+	/* the other templates' OID objects are there */
+	assert_int_equal(oc_ldap_oid_cn(OC_DIR_FOREST_OID ".1.16", cn, sizeof(cn)), OC_OK);
+	snprintf(dn, sizeof(dn), "CN=%s,CN=OID," PKS, cn);
+	assert_non_null(mem_find(m, dn));
+	oc_ldap_pub_plan_clear(&plan);
+	mem_clear(m);
+	free(m);
+}
+
 /* A subordinate CA goes to CN=AIA, not to the trusted roots. */
 static void
 test_subordinate_aia(void **state)
@@ -737,6 +773,7 @@ main(void)
 		cmocka_unit_test(test_template_sd),
 		cmocka_unit_test(test_ldif_vector),
 		cmocka_unit_test(test_idempotent),
+		cmocka_unit_test(test_foreign_template),
 		cmocka_unit_test(test_subordinate_aia),
 		cmocka_unit_test(test_ldif_safe),
 	};
