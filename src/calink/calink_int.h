@@ -20,7 +20,11 @@ void cl_queue_init(struct cl_queue *q, size_t max);
 void cl_queue_free(struct cl_queue *q);                     /* NULL-safe, re-usable */
 int cl_queue_put(struct cl_queue *q, const void *p, size_t n) OC_WUR;
 void cl_queue_consume(struct cl_queue *q, size_t n);
-static inline const uint8_t *cl_queue_ptr(const struct cl_queue *q) { return q->d + q->off; }
+static inline const uint8_t *
+cl_queue_ptr(const struct cl_queue *q)
+{
+	return q->d != NULL ? q->d + q->off : (const uint8_t *)"";
+}
 static inline size_t cl_queue_len(const struct cl_queue *q) { return q->len; }
 
 #define CL_HDR 12
