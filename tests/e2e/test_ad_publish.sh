@@ -50,6 +50,8 @@ grep -q "^dry run, would be: 15 added, 1 modified, 4 unchanged$" "$T/dry.err" &&
 [ "$(grep -c '^changetype: add$' "$T/dry.ldif")" = 15 ] && grep -q "^dn: CN=User,CN=Certificate Templates,$PKS$" "$T/dry.ldif" &&
     grep -q '^nTSecurityDescriptor:: AQAEl' "$T/dry.ldif" && grep -q "^dn: CN=OID,$PKS$" "$T/dry.ldif" &&
     pass "dry run LDIF (adds, base64 SD, CN=OID modify)" || fail "dry run LDIF"
+timeout 10 ldapmodify -n -x -H ldap://127.0.0.1:1 -f "$T/dry.ldif" >/dev/null 2>&1 &&
+    pass "dry run LDIF parses (ldapmodify -n)" || fail "ldapmodify -n refuses the dry run LDIF"
 
 # 2. publish
 publish >"$T/pub.out" 2>"$T/pub.err" || { cat "$T/pub.err" >&2; die "publish"; }
