@@ -86,4 +86,87 @@ enroll "$T/unreach" --policy-url "$DEADCEP" --policy-url "https://127.0.0.1:$DEA
 rc=$?
 set -e
 [ "$rc" = 5 ] && pass "unreachable: exit 5" || { fail "unreachable: exit $rc"; cat "$T/unreach/log" >&2; }
+
+# Silent peers: a URI that accepts the connection but never answers is abandoned after the
+# configured timeout. Raw TCP (no TLS handshake): --connect-timeout; TLS that never
+# answers the HTTP request: --timeout. Each is given up within its bound.
+SILENT_TCP=$(free_port)
+SILENT_TLS=$(free_port)
+/usr/bin/python3 - "$SILENT_TCP" >"$T/silent-tcp.log" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+held = []
+end = time.time() + 120
+s.settimeout(1)
+while time.time() < end:
+    try:
+        held.append(s.accept()[0])   # accepted, never read, never answered
+    except socket.timeout:
+        pass
+PY
+OC_PIDS+=($!)
+/usr/bin/python3 - "$SILENT_TLS" "$D/server.pem" "$D/server.key" >"$T/silent-tls.log" 2>&1 <<'PY' &
+import socket, ssl, sys, threading, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+held = []
+def hold(c):
+    try:
+        c.settimeout(10)
+        held.append(ctx.wrap_socket(c, server_side=True))   # handshake, then silence
+    except Exception:
+        pass
+end = time.time() + 120
+s.settimeout(1)
+while time.time() < end:
+    try:
+        threading.Thread(target=hold, args=(s.accept()[0],), daemon=True).start()
+    except socket.timeout:
+        pass
+PY
+OC_PIDS+=($!)
+for i in $(seq 1 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$SILENT_TLS") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$SILENT_TCP") 2>/dev/null && break
+	sleep 0.1
+done
+set +e
+t0=$(date +%s)
+enroll "$T/silent-cep" --policy-url "https://127.0.0.1:$SILENT_TCP$CEP_PATH" --template WebServer \
+    --subject CN=s.example.test --connect-timeout 2 --timeout 4
+rc=$?
+el=$(( $(date +%s) - t0 ))
+set -e
+[ "$rc" = 5 ] && [ "$el" -le 5 ] && pass "silent TCP policy URL abandoned after the connect timeout (${el}s, exit 5)" \
+    || { fail "silent TCP: exit $rc after ${el}s"; cat "$T/silent-cep/log" >&2; }
+
+# A CES URI of the best priority that completes TLS but never answers: the client waits
+# --timeout, then enrolls at the next priority.
+stop_pid "$SERVE_PID"
+cat >>"$D/opencesd.conf" <<CONF
+
+[publish]
+uri = https://127.0.0.1:$SILENT_TLS$CES_PATH
+auth = password
+priority = 0
+CONF
+start_serve "$D/opencesd.conf" "$T/serve2.log" "https://127.0.0.1:$PORT" "$D/ca.pem"
+t0=$(date +%s)
+if enroll "$T/silent-ces" --policy-url "$LIVE" --template WebServer --subject CN=sc.example.test \
+    --dns sc.example.test --connect-timeout 2 --timeout 3; then
+	pass "enrolled past a CES URI that never answers"
+else fail "silent CES: exit $?"; cat "$T/silent-ces/log" >&2; fi
+el=$(( $(date +%s) - t0 ))
+grep -q "127.0.0.1:$SILENT_TLS" "$T/silent-ces/log" && pass "the silent priority-0 URI was tried first" \
+    || fail "silent URI not tried (log above)"
+[ "$el" -ge 3 ] && [ "$el" -le 8 ] && pass "abandoned after the 3 s timeout (whole run ${el}s)" \
+    || fail "silent CES: whole run ${el}s"
+openssl verify -CAfile "$D/ca.pem" "$T/silent-ces/cert.pem" >/dev/null 2>&1 && pass "certificate after failover verifies" \
+    || fail "certificate after silent failover"
 finish
