@@ -201,7 +201,11 @@ int oc_store_request_approve(struct oc_store *s, uint32_t request_id, const char
 int oc_store_request_deny(struct oc_store *s, uint32_t request_id, const char *actor,
     const char *reason) OC_WUR;
 
-/* Listings with filters (NULL / 0 members: no filter), newest first. */
+/*
+ * Listings with filters (NULL / 0 members: no filter), newest first. The
+ * callbacks of the listings (and of oc_store_crl_entries) must not call the
+ * store: PostgreSQL streams the rows over the handle's one connection.
+ */
 struct oc_store_request_filter {
 	int status;                 /* enum oc_req_status, 0 = any */
 	const char *requester, *template_name;

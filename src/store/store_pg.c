@@ -145,6 +145,50 @@ pg_run(struct oc_store *s, const char *sql, const struct pgp *p, PGresult **res,
 }
 
 int
+pg_each(struct oc_store *s, const char *sql, const struct pgp *p,
+    int (*row)(const PGresult *res, void *arg), void *arg)
+{
+	struct store_pg *pg = s->pg;
+	PGresult *q;
+	char msg[512];
+	size_t rows;
+	int r, idle;
+
+	if (PQstatus(pg->conn) != CONNECTION_OK &&
+	    (reconnect(pg) != OC_OK || pg->depth > 0 || s->batch))
+		return OC_ERR_STORE;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		idle = PQtransactionStatus(pg->conn) == PQTRANS_IDLE;
+		r = OC_OK;
+		rows = 0;
+		if (!PQsendQueryParams(pg->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+		    p ? p->len : NULL, p ? p->fmt : NULL, 0) || !PQsetSingleRowMode(pg->conn))
+			r = OC_ERR_STORE;
+		/* every result is read, also after an error, so the connection is free again */
+		while ((q = PQgetResult(pg->conn)) != NULL) {
+			if (PQresultStatus(q) == PGRES_SINGLE_TUPLE) {
+				rows++;
+				if (r == OC_OK)
+					r = row(q, arg);
+			} else if (PQresultStatus(q) != PGRES_TUPLES_OK && r == OC_OK) {
+				log_error("store: %.60s: %s", sql,
+				    pg_msg(PQresultErrorMessage(q), msg, sizeof(msg)));
+				r = OC_ERR_STORE;
+			}
+			PQclear(q);
+		}
+		if (PQstatus(pg->conn) != CONNECTION_BAD)
+			return r;
+		log_error("store %s: connection lost: %s", pg->shown,
+		    pg_msg(PQerrorMessage(pg->conn), msg, sizeof(msg)));
+		/* sent again only when nothing was handed out yet, outside a transaction */
+		if (reconnect(pg) != OC_OK || !idle || rows > 0 || attempt > 0)
+			return OC_ERR_STORE;
+	}
+	return OC_ERR_STORE;
+}
+
+int
 pg_write_ok(struct oc_store *s)
 {
 	if (s->batch && PQtransactionStatus(s->pg->conn) != PQTRANS_INTRANS) {

@@ -42,6 +42,14 @@ void pgp_bytea(struct pgp *p, const uint8_t *b, size_t n);     /* NULL: SQL NULL
 int pg_run(struct oc_store *s, const char *sql, const struct pgp *p, PGresult **res,
     long long *affected) OC_WUR;
 /*
+ * Stream the rows of a SELECT one at a time (single-row mode: memory stays
+ * one row whatever the table's size): row() gets a one-row result; its
+ * first error stops the calls (the rest is read and dropped) and is
+ * returned. row() must not use the store: the connection is busy.
+ */
+int pg_each(struct oc_store *s, const char *sql, const struct pgp *p,
+    int (*row)(const PGresult *res, void *arg), void *arg) OC_WUR;
+/*
  * A write's own transaction: BEGIN, or inside a batch a savepoint so a
  * failure undoes this write alone. pg_tx_end commits (releases) when r is
  * OC_OK, else rolls back; it returns r, or the commit's error.

@@ -96,33 +96,38 @@ store_pg_crl_last(struct oc_store *s, int delta, struct oc_store_crl_info *i)
 	return r;
 }
 
+struct each_entry {
+	oc_store_crl_entry_cb cb;
+	void *arg;
+};
+
+static int
+each_entry(const PGresult *res, void *arg)
+{
+	struct each_entry *x = arg;
+	struct oc_store_crl_entry e;
+
+	e.serial_hex = PQgetvalue(res, 0, 0);
+	e.reason = (int)pg_int(res, 0, 1);
+	e.revoked_at = (time_t)pg_int(res, 0, 2);
+	return x->cb(&e, x->arg);
+}
+
 int
 store_pg_crl_entries(struct oc_store *s, time_t since, int with_removed,
     oc_store_crl_entry_cb cb, void *arg)
 {
-	struct oc_store_crl_entry e;
+	struct each_entry x = { cb, arg };
 	struct pgp p = { 0 };
-	PGresult *res = NULL;
-	int r;
 
 	pgp_int(&p, (long long)since);
 	pgp_text(&p, with_removed && since > 0 ? "true" : "false");
-	if ((r = pg_run(s, "SELECT serial, reason, at FROM ("
+	return pg_each(s, "SELECT serial, reason, at FROM ("
 	    "SELECT serial, reason, revoked_at AS at FROM certificates "
 	    "WHERE revoked = 1 AND revoked_at >= $1 "
 	    "UNION ALL SELECT serial, 8, unrevoked_at FROM certificates "
 	    "WHERE $2::boolean AND revoked = 0 AND unrevoked_at IS NOT NULL AND unrevoked_at >= $1"
-	    ") e ORDER BY serial COLLATE \"C\"", &p, &res, NULL)) != OC_OK)
-		return r;
-	for (int n = 0; n < PQntuples(res); n++) {
-		e.serial_hex = PQgetvalue(res, n, 0);
-		e.reason = (int)pg_int(res, n, 1);
-		e.revoked_at = (time_t)pg_int(res, n, 2);
-		if ((r = cb(&e, arg)) != OC_OK)
-			break;
-	}
-	PQclear(res);
-	return r;
+	    ") e ORDER BY serial COLLATE \"C\"", &p, each_entry, &x);
 }
 
 int

@@ -143,16 +143,53 @@ store_pg_serial_exists(struct oc_store *s, const char *serial_hex, int *exists)
 	return OC_OK;
 }
 
+/* A listing's callback and its argument, for the rows pg_each streams. */
+struct each_req {
+	oc_store_request_cb cb;
+	void *arg;
+};
+
+static int
+each_request(const PGresult *res, void *arg)
+{
+	struct each_req *e = arg;
+	struct oc_store_request q;
+	int r;
+
+	if ((r = row_request(res, 0, &q)) != OC_OK)
+		return r;
+	e->cb(&q, e->arg);
+	oc_store_request_clear(&q);
+	return OC_OK;
+}
+
+struct each_cert {
+	oc_store_cert_cb cb;
+	void *arg;
+};
+
+static int
+each_cert(const PGresult *res, void *arg)
+{
+	struct each_cert *e = arg;
+	struct oc_store_cert c;
+	int r;
+
+	if ((r = row_cert(res, 0, &c)) != OC_OK)
+		return r;
+	e->cb(&c, e->arg);
+	oc_store_cert_clear(&c);
+	return OC_OK;
+}
+
 /* Filters as fixed SQL: a NULL parameter matches any row (LIMIT NULL: all). */
 int
 store_pg_request_find(struct oc_store *s, const struct oc_store_request_filter *f,
     size_t limit, oc_store_request_cb cb, void *arg)
 {
 	static const struct oc_store_request_filter none;
-	struct oc_store_request q;
+	struct each_req e = { cb, arg };
 	struct pgp p = { 0 };
-	PGresult *res = NULL;
-	int r;
 
 	if (f == NULL)
 		f = &none;
@@ -166,19 +203,10 @@ store_pg_request_find(struct oc_store *s, const struct oc_store_request_filter *
 		pgp_int(&p, (long long)limit);
 	else
 		pgp_text(&p, NULL);
-	if ((r = pg_run(s, "SELECT " REQ_COLUMNS " FROM requests "
+	return pg_each(s, "SELECT " REQ_COLUMNS " FROM requests "
 	    "WHERE ($1::integer IS NULL OR status = $1) AND ($2::text IS NULL OR requester = $2) "
 	    "AND ($3::text IS NULL OR lower(template) = lower($3)) "
-	    "ORDER BY submitted DESC, seq DESC LIMIT $4::bigint", &p, &res, NULL)) != OC_OK)
-		return r;
-	for (int i = 0; i < PQntuples(res); i++) {
-		if ((r = row_request(res, i, &q)) != OC_OK)
-			break;
-		cb(&q, arg);
-		oc_store_request_clear(&q);
-	}
-	PQclear(res);
-	return r;
+	    "ORDER BY submitted DESC, seq DESC LIMIT $4::bigint", &p, each_request, &e);
 }
 
 int
@@ -186,10 +214,8 @@ store_pg_cert_find(struct oc_store *s, const struct oc_store_cert_filter *f, siz
     oc_store_cert_cb cb, void *arg)
 {
 	static const struct oc_store_cert_filter none;
-	struct oc_store_cert c;
+	struct each_cert e = { cb, arg };
 	struct pgp p = { 0 };
-	PGresult *res = NULL;
-	int r;
 
 	if (f == NULL)
 		f = &none;
@@ -207,20 +233,11 @@ store_pg_cert_find(struct oc_store *s, const struct oc_store_cert_filter *f, siz
 		pgp_int(&p, (long long)limit);
 	else
 		pgp_text(&p, NULL);
-	if ((r = pg_run(s, "SELECT " CERT_COLUMNS " FROM certificates "
+	return pg_each(s, "SELECT " CERT_COLUMNS " FROM certificates "
 	    "WHERE ($1::text IS NULL OR requester = $1) "
 	    "AND ($2::text IS NULL OR lower(template) = lower($2)) "
 	    "AND ($3::bigint IS NULL OR not_after < $3) AND ($4::integer IS NULL OR revoked = $4) "
-	    "ORDER BY seq DESC LIMIT $5::bigint", &p, &res, NULL)) != OC_OK)
-		return r;
-	for (int i = 0; i < PQntuples(res); i++) {
-		if ((r = row_cert(res, i, &c)) != OC_OK)
-			break;
-		cb(&c, arg);
-		oc_store_cert_clear(&c);
-	}
-	PQclear(res);
-	return r;
+	    "ORDER BY seq DESC LIMIT $5::bigint", &p, each_cert, &e);
 }
 
 int

@@ -648,6 +648,15 @@ entry_cb(const struct oc_store_crl_entry *e, void *arg)
 	return OC_OK;
 }
 
+/* Stops after the first entry: the listing returns its error. */
+static int
+entry_stop(const struct oc_store_crl_entry *e, void *arg)
+{
+	(void)e;
+	++*(int *)arg;
+	return OC_ERR_LIMIT;
+}
+
 static void
 case_crl(void **state)
 {
@@ -671,6 +680,11 @@ case_crl(void **state)
 	assert_int_equal(e.n, 2);
 	assert_string_equal(e.line[0], "0a 4");
 	assert_string_equal(e.line[1], "0b 6");
+	/* a callback's error ends the listing; the handle works on */
+	req = 0;
+	assert_int_equal(oc_store_crl_entries(f->s, 0, 1, entry_stop, &req), OC_ERR_LIMIT);
+	assert_int_equal(req, 1);
+	req = 0;
 	memset(&i, 0, sizeof(i));
 	i.number = 1;
 	i.this_update = time(NULL) - 5;
