@@ -45,6 +45,7 @@ struct pend {
 	size_t len;
 	struct nconn *sent_on;       /* NULL: to be sent on the connection in use */
 	double sent_at;
+	unsigned sends;              /* how many connections it was sent on */
 };
 
 struct oc_calink_connector {
@@ -270,6 +271,7 @@ static int
 send_waiting(struct oc_calink_connector *c)
 {
 	struct nconn *n = c->cur;
+	size_t again = 0;
 	int r;
 
 	for (size_t i = 0; i < c->npend; i++) {
@@ -280,7 +282,12 @@ send_waiting(struct oc_calink_connector *c)
 			return r;
 		p->sent_on = n;
 		p->sent_at = cl_now();
+		if (p->sends++ > 0)
+			again++;
 	}
+	if (again > 0)
+		log_info("calink: %zu unanswered frame%s sent again, to CA node %s", again,
+		    again == 1 ? "" : "s", c->nodes[n->node]);
 	return OC_OK;
 }
 
@@ -498,6 +505,7 @@ take_frames(struct oc_calink_connector *c)
 				return r;
 			pe->sent_on = c->cur;
 			pe->sent_at = cl_now();
+			pe->sends = 1;
 		} else if (c->all_failed) {
 			if ((r = answer_error(c, pe)) != OC_OK)
 				return r;

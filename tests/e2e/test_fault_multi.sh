@@ -280,6 +280,7 @@ echo "database: $ncerts certificates, $(sql "SELECT count(*) FROM requests") req
     && pass "store check passes" || { fail "store check"; cat "$T/check.out" >&2; }
 grep -q "calink: CA node $N1_IP:$LPORT1" "$T/front2.log" \
     && pass "front 2 lost node 1 and moved on" || fail "front 2 did not log the lost node"
+echo "front 2: $(grep -h "sent again" "$T/front2.log" | sed 's/.*calink: //' | head -3)"
 
 # the restarted node serves: node 2 stopped, an enrollment through either front
 stop_pid "$N2_PID"
