@@ -7,6 +7,7 @@
  * (ipc/chan.h, as the front end uses them).
  *   - tags multiplexed: two front ends, four threads each, interleaved calls
  *   - an unknown frame type and an oversized frame drop the connection
+ *   - bounds: unanswered frames per connection, connections
  *   - a certificate of another CA is refused; a trusted but unlisted one too
  *   - failover: a frame in flight on a node that goes away is re-sent on the
  *     next node, and so is one a node keeps unanswered too long; nothing
@@ -196,7 +197,8 @@ node_main(void *arg)
 }
 
 static void
-node_start(struct node *n, char mark, int swallow, int port)
+node_start_bounded(struct node *n, char mark, int swallow, int port, size_t max_conns,
+    size_t inflight_max)
 {
 	char cert[128], key[128], ca[128], addr[32];
 	const char *listen[1] = { addr };
@@ -219,6 +221,8 @@ node_start(struct node *n, char mark, int swallow, int port)
 	lc.allow = allow;
 	lc.nallow = 2;
 	lc.stop_fd = n->stop[0];
+	lc.max_conns = max_conns;
+	lc.inflight_max = inflight_max;
 	assert_int_equal(oc_calink_listener_new(&lc, &n->l), OC_OK);
 	n->port = oc_calink_listener_port(n->l, 0);
 	assert_true(n->port > 0);
@@ -229,6 +233,12 @@ node_start(struct node *n, char mark, int swallow, int port)
 	n->echo.swallow = swallow;
 	assert_int_equal(pthread_create(&n->echo.th, NULL, echo_main, &n->echo), 0);
 	assert_int_equal(pthread_create(&n->th, NULL, node_main, n), 0);
+}
+
+static void
+node_start(struct node *n, char mark, int swallow, int port)
+{
+	node_start_bounded(n, mark, swallow, port, 0, 0);
 }
 
 /* Stop the listener (every connection closes), then the echo peer. */
@@ -524,6 +534,54 @@ test_bad_frames_dropped(void **state)
 	node_stop(&n);
 }
 
+/* ---- bounds ------------------------------------------------------------------- */
+
+/* Write one PING frame (tag) without waiting for an answer. */
+static void
+raw_send(SSL *ssl, uint32_t tag)
+{
+	uint8_t hdr[12];
+
+	put32(hdr, OC_CA_MSG_PING);
+	put32(hdr + 4, tag);
+	put32(hdr + 8, 0);
+	assert_int_equal(SSL_write(ssl, hdr, sizeof(hdr)), (int)sizeof(hdr));
+}
+
+static void
+test_bounds(void **state)
+{
+	struct node n;
+	struct front f;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+	char b;
+
+	(void)state;
+	/* in flight: at most 2 frames of one connection reach the CA */
+	node_start_bounded(&n, 'A', 1, 0, 0, 2);
+	ssl = raw_connect("front1", n.port, &ctx, &fd);
+	assert_int_equal(SSL_connect(ssl), 1);
+	for (uint32_t t = 1; t <= 5; t++)
+		raw_send(ssl, t);
+	usleep(300000);
+	assert_int_equal(atomic_load(&n.echo.received), 2);
+	raw_close(ssl, ctx, fd);
+	node_stop(&n);
+
+	/* connections: the second of max_conns = 1 is closed at once */
+	node_start_bounded(&n, 'A', 0, 0, 1, 0);
+	front_start(&f, "front1", &n.port, 1, 0);
+	assert_int_equal(call(&f, OC_CA_MSG_PING, "one"), 'A');
+	ssl = raw_connect("front1", n.port, &ctx, &fd);
+	assert_true(SSL_connect(ssl) != 1 || SSL_read(ssl, &b, 1) <= 0);
+	raw_close(ssl, ctx, fd);
+	assert_int_equal(call(&f, OC_CA_MSG_PING, "still one"), 'A');
+	front_stop(&f);
+	node_stop(&n);
+}
+
 /* ---- refused front ends ---------------------------------------------------- */
 
 static void
@@ -715,6 +773,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tags_multiplexed),
 		cmocka_unit_test(test_bad_frames_dropped),
+		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_refused_connector_errors),
 		cmocka_unit_test(test_failover_resends),
