@@ -51,7 +51,7 @@ public_url = $BASE
 tls_cert = server.pem
 tls_key = server.key
 audit_log = audit.log
-client_ca = ca.pem
+client_ca = client-ca.pem
 keytab = $SDC_KEYTAB
 spn = HTTP/localhost
 channel_binding = when_present
@@ -115,6 +115,19 @@ EOF
 ldapsearch -x -LLL -H "$SDC_LDAP_URI" -D "$SDC_ADMIN_DN" -w "$SDC_ADMIN_PASS" \
     -b "CN=Certificate Templates,$PKS" -s one '(cn=User)' cn 2>/dev/null | grep -q '^cn: User$' \
     && pass "the User template is in AD" || fail "User template not published"
+
+# client certificates: ours, and a second CA's that name accounts only by UPN,
+# DNS name or a SID (the mapping order of certauth.c, done by the directory)
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=e2e other CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$D/other-ca.key" -out "$D/other-ca.pem" 2>/dev/null || die "other CA"
+cat "$D/ca.pem" "$D/other-ca.pem" >"$D/client-ca.pem"
+other_cert() { # NAME SAN [SECTION] -> $T/NAME.{key,pem} issued by the other CA, clientAuth
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$T/$1.key" -out "$T/$1.csr" 2>/dev/null &&
+	openssl x509 -req -in "$T/$1.csr" -CA "$D/other-ca.pem" -CAkey "$D/other-ca.key" -CAcreateserial \
+	    -days 1 -out "$T/$1.pem" -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=clientAuth\n%s\n' "$2" "${3:-}") \
+	    2>/dev/null || die "certificate $1"
+}
 
 start_serve "$D/opencesd.conf" "$T/serve.log" "https://127.0.0.1:$PORT" "$TLSCA"
 CA=$D/ca.pem
@@ -218,6 +231,27 @@ code=$(post_c "$T/e-bob/cert.pem" "$T/e-bob/key.pem" "$CEP_C" "$T/gp.xml" "$T/gp
 [ "$code" = 200 ] && templates_of "$T/gp-bobc.xml" | grep -qx User && ! templates_of "$T/gp-bobc.xml" | grep -qx Machine \
     && pass "bob's User certificate on the certificate endpoint: mapped by SID, sees User" \
     || { fail "bob by certificate: HTTP $code $(templates_of "$T/gp-bobc.xml" | tr '\n' ' ')"; tail -5 "$T/serve.log" >&2; }
+
+other_cert upn-carol "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:carol@$SDC_DNS_DOMAIN"
+other_cert dns-ws1 "DNS:$SDC_WS1_DNS"
+other_cert dns-bob "DNS:bob.$SDC_DNS_DOMAIN,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:nobody@$SDC_DNS_DOMAIN"
+# a SID nobody has, next to carol's UPN: strong mapping, no fallback to the UPN
+other_cert sid-none @alt "[alt]
+otherName.1 = 1.3.6.1.4.1.311.20.2.3;UTF8:carol@$SDC_DNS_DOMAIN
+URI.1 = tag:microsoft.com,2022-09-14:sid:$SDC_DOMAIN_SID-999999"
+code=$(post_c "$T/upn-carol.pem" "$T/upn-carol.key" "$CEP_C" "$T/gp.xml" "$T/gp-c1.xml")
+[ "$code" = 200 ] && templates_of "$T/gp-c1.xml" | grep -qx User \
+    && pass "certificate with carol's UPN only: mapped to carol" || fail "UPN certificate: HTTP $code"
+code=$(post_c "$T/dns-ws1.pem" "$T/dns-ws1.key" "$CEP_C" "$T/gp.xml" "$T/gp-c2.xml")
+[ "$code" = 200 ] && templates_of "$T/gp-c2.xml" | grep -qx Machine \
+    && pass "certificate with ws1's DNS name: mapped to the computer ws1\$" || fail "DNS certificate: HTTP $code"
+code=$(post_c "$T/dns-bob.pem" "$T/dns-bob.key" "$CEP_C" "$T/gp.xml" "$T/gp-c3.xml")
+[ "$code" = 500 ] && grep -q "/CN=dns-bob .*refused: no account for its names" "$T/serve.log" \
+    && pass "certificate naming no account: refused (unmapped)" || fail "unmapped certificate: HTTP $code"
+code=$(post_c "$T/sid-none.pem" "$T/sid-none.key" "$CEP_C" "$T/gp.xml" "$T/gp-c4.xml")
+[ "$code" = 500 ] && grep -q "/CN=sid-none .*refused: SID matches no account" "$T/serve.log" \
+    && pass "certificate with an unknown SID and carol's UPN: refused (strong mapping)" \
+    || fail "unknown SID certificate: HTTP $code"
 
 # ---- ws1$: Kerberos, a computer -----------------------------------------------
 as 'ws1$'
