@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Single-host fault run with the embedded SQLite store: 4 clients enroll 15 times each
+# (template OpenCESWebServerEC: P-256 keys keep the run short)
 # with `opences enroll` while the CA process is killed with SIGKILL in the middle of the
 # run (the supervisor restarts it). A client whose enrollment fails retries it (a new
 # key, a new request), at most 40 times. Afterwards every certificate a client received
@@ -27,7 +28,7 @@ child_named() { # NAME -> pid of the supervisor's child with that comm
 enroll() { # DIR NAME
 	mkdir -p "$1"
 	"$OPENCES" enroll --policy-url "$URL" --auth password --user demo \
-	    --password-file "$D/demo-password" --template WebServer --ca-file "$D/ca.pem" \
+	    --password-file "$D/demo-password" --template OpenCESWebServerEC --ca-file "$D/ca.pem" \
 	    --subject "CN=$2.example.test" --dns "$2.example.test" --connect-timeout 2 --timeout 20 \
 	    --key-out "$1/key.pem" --cert-out "$1/cert.pem" >"$1/log" 2>&1
 }
