@@ -339,6 +339,7 @@ store_pg_open(const char *url, struct oc_store **sp)
 	};
 	const char *vals[4] = { STORE_PG_CONNECT_TIMEOUT, "opences", url, NULL };
 	struct oc_store *s = NULL;
+	PGresult *res = NULL;
 	char msg[512];
 	int r = OC_ERR_NOMEM;
 
@@ -362,6 +363,14 @@ store_pg_open(const char *url, struct oc_store **sp)
 	if ((r = store_pg_migrate(s)) != OC_OK)
 		goto out;
 	log_info("store %s (PostgreSQL %d)", s->pg->shown, PQserverVersion(s->pg->conn));
+	/* a commit must be durable before a certificate is reported issued */
+	if ((r = pg_run(s, "SELECT current_setting('synchronous_commit')", NULL, &res, NULL)) !=
+	    OC_OK)
+		goto out;
+	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "off") == 0)
+		log_warn("store %s: synchronous_commit is off: an issued certificate may be lost "
+		    "in a server crash", s->pg->shown);
+	PQclear(res);
 	*sp = s;
 	s = NULL;
 	r = OC_OK;

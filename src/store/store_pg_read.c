@@ -301,7 +301,8 @@ store_pg_check(struct oc_store *s)
 		  "(revoked = 1 AND (reason IS NULL OR reason NOT IN (0, 1, 2, 3, 4, 5, 6, 9, 10) "
 		  "OR revoked_at IS NULL))" },
 		{ "delta CRLs without an earlier base",
-		  "SELECT count(*) FROM crls WHERE delta = 1 AND (base IS NULL OR base >= number)" },
+		  "SELECT count(*) FROM crls WHERE delta = 1 AND "
+		  "(base IS NULL OR base >= number)" },
 	};
 	PGresult *res = NULL;
 	long long n;

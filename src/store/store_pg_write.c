@@ -41,8 +41,8 @@ store_pg_request_new_fp(struct oc_store *s, const char *requester, const char *t
 		pgp_bytea(&p, der_len ? der : NULL, der_len);
 		pgp_int(&p, (long long)time(NULL));
 		pgp_bytea(&p, fp, fp ? OC_STORE_FP_LEN : 0);
-		if ((r = pg_write1(s, "INSERT INTO requests (request_id, requester, template, status, "
-		    "hresult, request_der, submitted, fingerprint) "
+		if ((r = pg_write1(s, "INSERT INTO requests (request_id, requester, template, "
+		    "status, hresult, request_der, submitted, fingerprint) "
 		    "VALUES ($1, $2, $3, $4, 0, $5, $6, $7) ON CONFLICT (request_id) DO NOTHING",
 		    &p, NULL, &n)) != OC_OK)
 			return r;
@@ -127,8 +127,9 @@ store_pg_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc_sto
 	pgp_int(&p, (long long)c->not_after);
 	pgp_bytea(&p, c->der, c->der_len);
 	if ((r = pg_run(s, "INSERT INTO certificates (serial, request_id, requester, template, "
-	    "subject, not_before, not_after, der, revoked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) "
-	    "ON CONFLICT (serial) DO NOTHING", &p, NULL, &n)) != OC_OK)
+	    "subject, not_before, not_after, der, revoked) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) ON CONFLICT (serial) DO NOTHING", &p, NULL,
+	    &n)) != OC_OK)
 		goto out;
 	if (n != 1) {
 		r = OC_ERR_EXISTS;      /* the serial is taken: the caller draws another */
@@ -160,8 +161,8 @@ store_pg_audit(struct oc_store *s, const char *event, const char *actor, const c
 	pgp_text(&p, event);
 	pgp_text(&p, actor);
 	pgp_text(&p, detail);
-	return pg_write1(s, "INSERT INTO audit (time, event, actor, detail) VALUES ($1, $2, $3, $4)",
-	    &p, NULL, NULL);
+	return pg_write1(s, "INSERT INTO audit (time, event, actor, detail) "
+	    "VALUES ($1, $2, $3, $4)", &p, NULL, NULL);
 }
 
 /*
@@ -197,7 +198,8 @@ change(struct oc_store *s, const char *serial_hex, int reason, time_t when)
 	PQclear(res);
 	if (reason >= 0) {
 		/* on hold, a final reason may follow; anything else stays as it is */
-		if (revoked && (old != OC_CRL_CERTIFICATE_HOLD || reason == OC_CRL_CERTIFICATE_HOLD)) {
+		if (revoked && (old != OC_CRL_CERTIFICATE_HOLD ||
+		    reason == OC_CRL_CERTIFICATE_HOLD)) {
 			r = OC_ERR_EXISTS;
 			goto out;
 		}
@@ -223,8 +225,8 @@ change(struct oc_store *s, const char *serial_hex, int reason, time_t when)
 		memset(&p, 0, sizeof(p));
 		pgp_int(&p, (long long)time(NULL));
 		pgp_text(&p, serial);
-		r = pg_run(s, "UPDATE certificates SET revoked = 0, reason = NULL, revoked_at = NULL, "
-		    "unrevoked_at = $1 WHERE serial = $2", &p, NULL, &n);
+		r = pg_run(s, "UPDATE certificates SET revoked = 0, reason = NULL, "
+		    "revoked_at = NULL, unrevoked_at = $1 WHERE serial = $2", &p, NULL, &n);
 	}
 	if (r == OC_OK && n != 1)
 		r = OC_ERR_STORE;
@@ -288,8 +290,8 @@ decide(struct oc_store *s, uint32_t id, const char *actor, const char *reason, i
 		pgp_int(&p, (long long)time(NULL));
 		pgp_int(&p, id);
 		r = pg_run(s, "UPDATE requests SET actor = $1, status = 3, hresult = $2, "
-		    "disposition = $3, resolved = $4 WHERE request_id = $5 AND status = 1", &p, NULL,
-		    &n);
+		    "disposition = $3, resolved = $4 WHERE request_id = $5 AND status = 1",
+		    &p, NULL, &n);
 		snprintf(detail, sizeof(detail), "request_id=%u denied reason=%s", id,
 		    reason ? reason : "");
 	}

@@ -342,7 +342,8 @@ case_request_resolve(void **state)
 	assert_memory_equal(q.request_der, csr1, sizeof(csr1));
 	assert_int_equal(q.status, OC_REQ_STATUS_DENIED);
 	assert_int_equal(q.hresult, 0x80094811u);
-	assert_string_equal(q.disposition, "Template User: key size 1024 is below the minimum 2048");
+	assert_string_equal(q.disposition,
+	    "Template User: key size 1024 is below the minimum 2048");
 	assert_true(q.resolved >= q.submitted);
 	oc_store_request_clear(&q);
 	/* decided once: a second decision, ISSUED without a certificate, unknown */
@@ -521,14 +522,16 @@ case_revoke(void **state)
 	assert_int_equal(at, 1000);
 	assert_int_equal(oc_store_cert_revoke(f->s, "0a", OC_CRL_KEY_COMPROMISE, 0), OC_ERR_EXISTS);
 	assert_int_equal(oc_store_cert_revoke(f->s, "0b", 7, 0), OC_ERR_INVALID);
-	assert_int_equal(oc_store_cert_revoke(f->s, "0b", OC_CRL_REMOVE_FROM_CRL, 0), OC_ERR_INVALID);
+	assert_int_equal(oc_store_cert_revoke(f->s, "0b", OC_CRL_REMOVE_FROM_CRL, 0),
+	    OC_ERR_INVALID);
 	assert_int_equal(oc_store_cert_revoke(f->s, "0c", OC_CRL_SUPERSEDED, 0), OC_ERR_NOT_FOUND);
 	assert_int_equal(oc_store_cert_revoke(f->s, "zz", OC_CRL_SUPERSEDED, 0), OC_ERR_INVALID);
 	/* hold, released, held again, then a final reason */
 	assert_int_equal(oc_store_cert_unrevoke(f->s, "0b"), OC_ERR_INVALID);
 	assert_int_equal(oc_store_cert_unrevoke(f->s, "0a"), OC_ERR_DENIED);
 	assert_int_equal(oc_store_cert_revoke(f->s, "0b", OC_CRL_CERTIFICATE_HOLD, 2000), OC_OK);
-	assert_int_equal(oc_store_cert_revoke(f->s, "0b", OC_CRL_CERTIFICATE_HOLD, 0), OC_ERR_EXISTS);
+	assert_int_equal(oc_store_cert_revoke(f->s, "0b", OC_CRL_CERTIFICATE_HOLD, 0),
+	    OC_ERR_EXISTS);
 	assert_int_equal(oc_store_cert_unrevoke(f->s, "0b"), OC_OK);
 	assert_int_equal(oc_store_cert_status(f->s, "0b", &revoked, &reason, &at), OC_OK);
 	assert_int_equal(revoked, 0);
@@ -1034,12 +1037,14 @@ test_url_redact(void **state)
 	static const struct {
 		const char *in, *out;
 	} t[] = {
-		{ "postgresql://ca@db.example:5432/opences", "postgresql://ca@db.example:5432/opences" },
+		{ "postgresql://ca@db.example:5432/opences",
+		  "postgresql://ca@db.example:5432/opences" },
 		{ "postgresql://ca:s3cret@db:5432/opences?sslmode=verify-full",
 		  "postgresql://ca:***@db:5432/opences?sslmode=verify-full" },
 		{ "postgres://ca:p%40ss@db/x?password=other&sslmode=require",
 		  "postgres://ca:***@db/x?password=***&sslmode=require" },
-		{ "postgresql:///x?host=/run/pg&password=s", "postgresql:///x?host=/run/pg&password=***" },
+		{ "postgresql:///x?host=/run/pg&password=s",
+		  "postgresql:///x?host=/run/pg&password=***" },
 		{ "postgresql://db/x?mypassword=a", "postgresql://db/x?mypassword=a" },
 		{ "/var/lib/opences/ca.db", "/var/lib/opences/ca.db" },
 	};
