@@ -7,9 +7,10 @@
  * of issuing a second certificate for one request.
  *
  * The fingerprint is SHA-256 over the requester's name, a NUL, the template
- * as requested (the RequestSecurityToken's context hint, "" without one), a
- * NUL and the request's DER: a different requester, another template or
- * another request (a new key, a new nonce in a CMC wrapper) is a new order.
+ * as requested (the RequestSecurityToken's context hint, else the
+ * CertificateTemplate request attribute Windows sends, else ""), a NUL and
+ * the request's DER: a different requester, another template or another
+ * request (a new key, a new nonce in a CMC wrapper) is a new order.
  */
 #include "ca/ca_local.h"
 
@@ -28,13 +29,21 @@ ca_order_fingerprint(const struct oc_ca_order *o, uint8_t fp[32])
 {
 	static const uint8_t nul = 0;
 	const char *who = o->requester.name ? o->requester.name : "";
-	const char *tmpl = o->template_hint ? o->template_hint : "";
+	const char *tmpl = o->template_hint;
+	char *attr = NULL;
 	EVP_MD_CTX *md = NULL;
 	unsigned int n = 0;
 	int r = OC_ERR_CRYPTO;
 
-	if ((md = EVP_MD_CTX_new()) == NULL)
+	/* a malformed attribute is left out here: the order is denied for it anyway */
+	if (tmpl == NULL && ca_attr_template(o->request_attributes, &attr) == OC_OK)
+		tmpl = attr;
+	if (tmpl == NULL)
+		tmpl = "";
+	if ((md = EVP_MD_CTX_new()) == NULL) {
+		free(attr);
 		return OC_ERR_NOMEM;
+	}
 	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
 	    EVP_DigestUpdate(md, who, strlen(who)) == 1 &&
 	    EVP_DigestUpdate(md, &nul, 1) == 1 &&
@@ -44,6 +53,7 @@ ca_order_fingerprint(const struct oc_ca_order *o, uint8_t fp[32])
 	    EVP_DigestFinal_ex(md, fp, &n) == 1 && n == 32)
 		r = OC_OK;
 	EVP_MD_CTX_free(md);
+	free(attr);
 	return r;
 }
 

@@ -135,6 +135,8 @@ int ca_job_begin_approved(struct oc_ca *ca, const struct oc_ca_order *o, uint32_
  * none and the order must be decided.
  */
 int ca_order_fingerprint(const struct oc_ca_order *o, uint8_t fp[32]) OC_WUR;
+/* ca_order.c: "CertificateTemplate:<name>" of request attributes, NULL if none (malloc'd). */
+int ca_attr_template(const char *attrs, char **out) OC_WUR;
 int ca_replay_exists(struct oc_ca *ca, const uint8_t fp[32], int *exists) OC_WUR;
 int ca_replay(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_result *res,
     int *replayed) OC_WUR;

@@ -100,8 +100,8 @@ load_requester(struct oc_ca *ca, const struct oc_identity *sent, const char *nam
 }
 
 /* "CertificateTemplate:<name>" from the request attributes, if any (malloc'd). */
-static int
-attr_template(const char *attrs, char **out)
+int
+ca_attr_template(const char *attrs, char **out)
 {
 	static const char key[] = "CertificateTemplate:";
 	const char *p = attrs, *e;
@@ -222,7 +222,7 @@ identify_template(struct oc_ca *ca, const struct oc_ca_order *o, struct order_st
 	size_t n = 0;
 	int r;
 
-	if (attr_template(o->request_attributes, &attr) != OC_OK) {
+	if (ca_attr_template(o->request_attributes, &attr) != OC_OK) {
 		r = ca_deny(&s->d, OC_HR_E_INVALIDARG, "The CertificateTemplate request attribute "
 		    "is empty or too long");
 		goto out;

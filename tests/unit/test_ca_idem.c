@@ -319,6 +319,43 @@ test_different_orders(void **state)
 	oc_ca_order_clear(&a);
 }
 
+/* Windows names the template in the request attributes: that is the template as requested. */
+static void
+test_template_in_attributes(void **state)
+{
+	static const char *const attrs[] = {
+		"CertificateTemplate:User", "CertificateTemplate:User",
+		"CertificateTemplate:OpenCESUserApproval",
+	};
+	struct oc_ca_result res[3];
+	uint8_t *der = NULL;
+	size_t len = 0;
+
+	(void)state;
+	make_csr(F.rsa2, "alice-attr", &der, &len);
+	for (int i = 0; i < 3; i++) {
+		struct oc_ca_order o;
+		memset(&o, 0, sizeof(o));
+		o.requester.name = strdup("alice");
+		o.requester.kind = OC_ACCOUNT_USER;
+		o.requester.auth_type = OC_AUTH_PASSWORD;
+		o.request_attributes = strdup(attrs[i]);
+		o.request = malloc(len);
+		assert_non_null(o.request);
+		memcpy(o.request, der, len);
+		o.request_len = len;
+		process(F.ca, &o, &res[i]);
+		oc_ca_order_clear(&o);
+	}
+	assert_int_equal(res[0].disposition, OC_DISP_ISSUED);
+	assert_same(&res[0], &res[1]);
+	assert_int_equal(res[2].disposition, OC_DISP_UNDER_SUBMISSION);
+	assert_int_not_equal(res[2].request_id, res[0].request_id);
+	for (int i = 0; i < 3; i++)
+		oc_ca_result_clear(&res[i]);
+	free(der);
+}
+
 /* Outside the window (1 s here, 2 s later) and with the window off: new orders. */
 static void
 test_outside_window(void **state)
@@ -420,6 +457,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replay_dispositions),
 		cmocka_unit_test(test_different_orders),
+		cmocka_unit_test(test_template_in_attributes),
 		cmocka_unit_test(test_outside_window),
 		cmocka_unit_test(test_same_batch),
 	};
