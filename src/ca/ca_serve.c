@@ -269,19 +269,16 @@ dispatch(struct oc_ca *ca, struct ca_slot *slot)
 			    "Malformed order from the front end");
 			break;
 		}
+		/* an earlier decision of the same order (idempotence), else this one's */
 		replayed = 0;
-		if (slot->replay && (r = ca_replay(ca, &slot->o, &res, &replayed)) != OC_OK)
-			error_fr(r, "order failed");
-		if (replayed)
-			;
-		else if (slot->job != NULL)
-			r = ca_job_end(ca, slot->job, &res);
-		else
-			r = oc_ca_process_order(ca, &slot->o, &res);
+		r = slot->replay ? ca_replay(ca, &slot->o, &res, &replayed) : OC_OK;
+		if (!replayed) {
+			r = slot->job != NULL ? ca_job_end(ca, slot->job, &res) :
+			    oc_ca_process_order(ca, &slot->o, &res);
+			count_order(ca, &res);
+		}
 		if (r != OC_OK)
 			error_fr(r, "order failed");
-		if (!replayed)
-			count_order(ca, &res);
 		slot->request_id = res.request_id;
 		r = res.message ? OC_OK : OC_ERR_NOMEM;
 		break;
