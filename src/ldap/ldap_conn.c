@@ -245,6 +245,16 @@ sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
 
 static atomic_uint ccache_seq;
 
+/* Log a Kerberos error (the message is the library's, freed after use). */
+static void
+krb5_log(krb5_context kc, krb5_error_code kr, const char *what, const char *arg)
+{
+	const char *msg = krb5_get_error_message(kc, kr);
+
+	log_error("ldap: %s %s: %s", what, arg ? arg : "", msg ? msg : "unknown error");
+	krb5_free_error_message(kc, msg);
+}
+
 /*
  * Kerberos credentials for principal (NULL: the keytab's first entry) from
  * keytab into a fresh MEMORY ccache; *ccname = its name (malloc'd).
@@ -271,7 +281,7 @@ gss_creds(const char *keytab, const char *principal, krb5_context kc, krb5_ccach
 		return OC_ERR_CONFIG;
 	}
 	if ((kr = krb5_kt_resolve(kc, keytab, &kt)) != 0) {
-		log_error("ldap: keytab %s: %s", keytab, krb5_get_error_message(kc, kr));
+		krb5_log(kc, kr, "keytab", keytab);
 		return OC_ERR_CONFIG;
 	}
 	if (principal != NULL)
@@ -284,7 +294,7 @@ gss_creds(const char *keytab, const char *principal, krb5_context kc, krb5_ccach
 		krb5_kt_end_seq_get(kc, kt, &cur);
 	}
 	if (kr != 0) {
-		log_error("ldap: no principal in keytab %s: %s", keytab, krb5_get_error_message(kc, kr));
+		krb5_log(kc, kr, "no principal in keytab", keytab);
 		r = OC_ERR_CONFIG;
 		goto out;
 	}
@@ -295,8 +305,7 @@ gss_creds(const char *keytab, const char *principal, krb5_context kc, krb5_ccach
 	krb5_get_init_creds_opt_set_forwardable(opt, 0);
 	krb5_get_init_creds_opt_set_proxiable(opt, 0);
 	if ((kr = krb5_get_init_creds_keytab(kc, &creds, me, kt, 0, NULL, opt)) != 0) {
-		log_error("ldap: Kerberos credentials from %s: %s", keytab,
-		    krb5_get_error_message(kc, kr));
+		krb5_log(kc, kr, "Kerberos credentials from", keytab);
 		r = kr == KRB5_KDC_UNREACH ? OC_ERR_IO : OC_ERR_AUTH;
 		goto out;
 	}
@@ -306,7 +315,7 @@ gss_creds(const char *keytab, const char *principal, krb5_context kc, krb5_ccach
 	if ((kr = krb5_cc_resolve(kc, name, ccp)) != 0 ||
 	    (kr = krb5_cc_initialize(kc, *ccp, me)) != 0 ||
 	    (kr = krb5_cc_store_cred(kc, *ccp, &creds)) != 0) {
-		log_error("ldap: credential cache: %s", krb5_get_error_message(kc, kr));
+		krb5_log(kc, kr, "credential cache", NULL);
 		r = OC_ERR_INTERNAL;
 		goto out;
 	}
@@ -347,7 +356,11 @@ gssapi_bind(LDAP *ld, const struct oc_ldap_config *cfg, int tls)
 		r = OC_ERR_CONFIG;
 		goto out;
 	}
-	/* this thread's GSS calls use the private cache (MIT: per thread) */
+	/*
+	 * this thread's GSS calls use the private cache (MIT: per thread). Cyrus
+	 * SASL 2.1.28's GSSAPI mechanism leaks the credential it acquires from it
+	 * (about 16 KiB a bind): keep connections long-lived (the mirror does).
+	 */
 	if (gss_krb5_ccache_name(&minor, ccname, &old) != GSS_S_COMPLETE) {
 		r = OC_ERR_INTERNAL;
 		goto out;

@@ -66,7 +66,8 @@ int oc_ldap_mirror_sync(const struct oc_ldap_config *cfg, struct oc_directory *d
 /*
  * The loop of the opencesd-dirsync process: a first forced sync, then one
  * every refresh_seconds, until *stop. Logs once per change of state (failing
- * with a new reason, recovered, policy changed), never every retry.
+ * with a new reason, recovered, policy changed), never every retry. Keeps
+ * its connection between rounds (a new one after a failure); ignores SIGPIPE.
  */
 int oc_ldap_mirror_run(const struct oc_ldap_config *cfg, const char *dir_path,
     unsigned refresh_seconds, volatile sig_atomic_t *stop) OC_WUR;

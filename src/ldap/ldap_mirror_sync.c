@@ -5,6 +5,7 @@
 #include "ldap/ldap_mirror.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,12 @@
 
 #include "common/log.h"
 
+/* One round on *lp (connected first when NULL; closed and NULL again on failure). */
 static int
 sync_read(const struct oc_ldap_config *cfg, struct oc_directory *dir, int force, int *changed,
-    char *err)
+    char *err, struct oc_ldap **lp)
 {
-	struct oc_ldap *l = NULL;
+	struct oc_ldap *l = *lp;
 	struct oc_ldap_snapshot snap;
 	struct oc_dir_sync_status st;
 	char stamp[65];
@@ -25,7 +27,7 @@ sync_read(const struct oc_ldap_config *cfg, struct oc_directory *dir, int force,
 
 	memset(&snap, 0, sizeof(snap));
 	memset(&st, 0, sizeof(st));
-	if ((r = oc_ldap_connect(cfg, &l)) != OC_OK) {
+	if (l == NULL && (r = oc_ldap_connect(cfg, &l)) != OC_OK) {
 		snprintf(err, OC_LDAP_MIRROR_ERR_MAX, "%s: %s", cfg->uri ? cfg->uri : "?",
 		    r == OC_ERR_AUTH ? "bind refused" : r == OC_ERR_IO ?
 		    "server unreachable or TLS failed" : oc_strerror(r));
@@ -54,19 +56,27 @@ sync_read(const struct oc_ldap_config *cfg, struct oc_directory *dir, int force,
 out:
 	oc_dir_sync_status_clear(&st);
 	oc_ldap_snapshot_clear(&snap);
-	oc_ldap_close(l);
+	if (r != OC_OK) {
+		oc_ldap_close(l);       /* the next round connects afresh */
+		l = NULL;
+	}
+	*lp = l;
 	return r;
 }
 
-int
-oc_ldap_mirror_sync(const struct oc_ldap_config *cfg, struct oc_directory *dir, int force,
-    int *changed, char *err)
+/* A round on *lp (NULL: a connection of its own, closed after). */
+static int
+sync_round(const struct oc_ldap_config *cfg, struct oc_directory *dir, int force, int *changed,
+    char *err, struct oc_ldap **lp)
 {
+	struct oc_ldap *own = NULL;
 	int r;
 
 	*changed = 0;
 	*err = '\0';
-	if ((r = sync_read(cfg, dir, force, changed, err)) != OC_OK) {
+	r = sync_read(cfg, dir, force, changed, err, lp != NULL ? lp : &own);
+	oc_ldap_close(own);
+	if (r != OC_OK) {
 		if (*err == '\0')
 			snprintf(err, OC_LDAP_MIRROR_ERR_MAX, "%s", oc_strerror(r));
 		/* the mirror stays as it is; only the status changes */
@@ -74,6 +84,13 @@ oc_ldap_mirror_sync(const struct oc_ldap_config *cfg, struct oc_directory *dir, 
 			log_error("mirror: cannot record the sync status");
 	}
 	return r;
+}
+
+int
+oc_ldap_mirror_sync(const struct oc_ldap_config *cfg, struct oc_directory *dir, int force,
+    int *changed, char *err)
+{
+	return sync_round(cfg, dir, force, changed, err, NULL);
 }
 
 /* Sleep s seconds, waking early on *stop. */
@@ -93,9 +110,12 @@ oc_ldap_mirror_run(const struct oc_ldap_config *cfg, const char *dir_path, unsig
     volatile sig_atomic_t *stop)
 {
 	struct oc_directory *dir = NULL;
+	struct oc_ldap *l = NULL;       /* kept between rounds while it works */
 	char err[OC_LDAP_MIRROR_ERR_MAX], last_err[OC_LDAP_MIRROR_ERR_MAX] = "";
 	int r, changed = 0, failing = 0, first = 1;
 
+	/* a connection kept between rounds may be gone: EPIPE, not death by SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
 	if ((r = oc_dir_open(dir_path, 0, &dir)) != OC_OK) {
 		error_fr(r, "mirror: directory %s", dir_path);
 		return r;
@@ -104,7 +124,7 @@ oc_ldap_mirror_run(const struct oc_ldap_config *cfg, const char *dir_path, unsig
 		refresh_seconds = 60;
 	log_info("mirror: %s every %u s into %s", cfg->uri, refresh_seconds, dir_path);
 	while (!*stop) {
-		r = oc_ldap_mirror_sync(cfg, dir, first, &changed, err);
+		r = sync_round(cfg, dir, first, &changed, err, &l);
 		if (r != OC_OK) {
 			/* once per state: a new failure, or a different reason */
 			if (!failing || strcmp(err, last_err) != 0)
@@ -124,6 +144,7 @@ oc_ldap_mirror_run(const struct oc_ldap_config *cfg, const char *dir_path, unsig
 		}
 		nap(refresh_seconds, stop);
 	}
+	oc_ldap_close(l);
 	oc_dir_close(dir);
 	return OC_OK;
 }

@@ -18,6 +18,8 @@
 # context is CN=Configuration under it. The root DN CN=admin,<suffix> binds with
 # the password in DIR/password. Needs slapd and ldap-utils
 # (scripts/extra-packages.txt) and openssl; a missing one is an error, never a skip.
+# SLAPD_GLOBAL_CONF: extra global slapd.conf lines on first use (e.g. sasl-host for
+# GSSAPI binds; slapd then needs KRB5_CONFIG and KRB5_KTNAME in its environment).
 set -euo pipefail
 SUFFIX=${SLAPD_SUFFIX:-DC=corp,DC=example,DC=test}
 die() { echo "slapd.sh: $*" >&2; exit 1; }
@@ -64,6 +66,7 @@ moduleload back_mdb
 TLSCACertificateFile $D/ca.pem
 TLSCertificateFile $D/server.pem
 TLSCertificateKeyFile $D/server.key
+${SLAPD_GLOBAL_CONF:-}
 database mdb
 maxsize 104857600
 suffix "$SUFFIX"
