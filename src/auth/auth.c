@@ -385,6 +385,11 @@ auth_cache_put(struct oc_auth *a, const uint8_t *mac, const char *name,
 			slot = e;               /* oldest so far */
 		}
 	}
+	if (slot == NULL) {                     /* no cache (ncache 0) */
+		pthread_mutex_unlock(&a->mu);
+		oc_identity_clear(&copy);
+		return;
+	}
 	auth_entry_clear(slot);
 	memcpy(slot->mac, mac, AUTH_MAC_LEN);
 	memcpy(slot->vhash, vhash, AUTH_MAC_LEN);
