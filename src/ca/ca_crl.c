@@ -231,7 +231,7 @@ out:
 }
 
 static int
-publish_one(struct oc_ca *ca, const struct oc_ca_config *cfg, const char *name, int delta)
+publish_once(struct oc_ca *ca, const struct oc_ca_config *cfg, const char *name, int delta)
 {
 	struct oc_store_crl_info base, info;
 	X509_CRL *crl = NULL;
@@ -274,6 +274,24 @@ publish_one(struct oc_ca *ca, const struct oc_ca_config *cfg, const char *name, 
 out:
 	OPENSSL_free(der);
 	X509_CRL_free(crl);
+	return r;
+}
+
+
+/*
+ * CA nodes sharing one store (PostgreSQL) may publish at the same instant:
+ * the store refuses a CRL number another node recorded first (OC_ERR_EXISTS),
+ * and the CRL is built again with the next number.
+ */
+#define OC_CRL_NUMBER_TRIES 4
+
+static int
+publish_one(struct oc_ca *ca, const struct oc_ca_config *cfg, const char *name, int delta)
+{
+	int r = OC_ERR_EXISTS;
+
+	for (int i = 0; i < OC_CRL_NUMBER_TRIES && r == OC_ERR_EXISTS; i++)
+		r = publish_once(ca, cfg, name, delta);
 	return r;
 }
 

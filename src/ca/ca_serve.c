@@ -48,7 +48,10 @@ oc_ca_open(const struct oc_ca_config *cfg, struct oc_ca **cap)
 	if (cfg->hooks != NULL)
 		ca->hooks = *cfg->hooks;
 	if ((r = oc_store_open(cfg->store_path, &ca->store)) != OC_OK) {
-		error_fr(r, "store %s", cfg->store_path);
+		char shown[512];
+
+		oc_store_url_redact(cfg->store_path, shown, sizeof(shown));
+		error_fr(r, "store %s", shown);
 		goto out;
 	}
 	if ((r = oc_dir_open_ro(cfg->dir_path, &ca->dir)) != OC_OK) {

@@ -10,6 +10,7 @@
 #include "daemon/admin.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "store/store.h"
 
 int main(int argc, char **argv);
 
@@ -24,6 +25,7 @@ usage(FILE *fp)
 	    "       opencesd (--dir DIR | --config FILE) OBJECT VERB [ARGS]\n"
 	    "         OBJECT: template, account, group, ca, grant, revoke, request, cert, crl\n"
 	    "         (opencesd --dir DIR help: every command)\n"
+	    "       opencesd ad publish|show-sd --config FILE [ARGS]\n"
 	    "       opencesd --version\n");
 }
 
@@ -42,12 +44,45 @@ with_config(const char *path, int serve)
 	return r == OC_OK ? 0 : 1;
 }
 
+/*
+ * Admin commands with a configuration file: its directory and store. The
+ * 'ad' commands also get --config, for the [directory] ldap_* settings.
+ */
+static int
+with_admin_config(const char *path, int argc, char **argv)
+{
+	struct oc_config cfg;
+	char **av = NULL;
+	int r, has = 0;
+
+	if (oc_config_load(path, &cfg) != OC_OK)
+		return 1;
+	if (cfg.audit_log)
+		(void)oc_audit_open(cfg.audit_log);
+	for (int i = 0; i < argc; i++)
+		has |= !strcmp(argv[i], "--config");
+	if (argc >= 1 && !strcmp(argv[0], "ad") && !has) {
+		if ((av = calloc((size_t)argc + 3, sizeof(*av))) == NULL) {
+			oc_config_clear(&cfg);
+			return 1;
+		}
+		memcpy(av, argv, (size_t)argc * sizeof(*av));
+		av[argc] = (char *)"--config";
+		av[argc + 1] = (char *)path;
+		argv = av;
+		argc += 2;
+	}
+	r = oc_admin_main(cfg.dir_path, cfg.store_path, argc, argv);
+	free(av);
+	oc_config_clear(&cfg);
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
 	char dbuf[4096], sbuf[4096], cbuf[4096];
 	struct oc_config cfg;
-	int r;
 
 	oc_log_init("opencesd", getenv("OPENCES_DEBUG") ? OC_LOG_DEBUG : OC_LOG_INFO);
 	if (argc < 2) {
@@ -75,18 +110,23 @@ main(int argc, char **argv)
 		if (access(cbuf, R_OK) == 0 && oc_config_load(cbuf, &cfg) == OC_OK) {
 			if (cfg.audit_log)
 				(void)oc_audit_open(cfg.audit_log);
+			/* a store the configuration names by URL (PostgreSQL) */
+			if (cfg.store_path != NULL && oc_store_url_is_pg(cfg.store_path))
+				snprintf(sbuf, sizeof(sbuf), "%s", cfg.store_path);
 			oc_config_clear(&cfg);
 		}
 		return oc_admin_main(dbuf, sbuf, argc - 3, argv + 3);
 	}
-	if (!strcmp(argv[1], "--config") && argc >= 4) {
-		if (oc_config_load(argv[2], &cfg) != OC_OK)
-			return 1;
-		if (cfg.audit_log)
-			(void)oc_audit_open(cfg.audit_log);
-		r = oc_admin_main(cfg.dir_path, cfg.store_path, argc - 3, argv + 3);
-		oc_config_clear(&cfg);
-		return r;
+	if (!strcmp(argv[1], "--config") && argc >= 4)
+		return with_admin_config(argv[2], argc - 3, argv + 3);
+	/* opencesd ad publish|show-sd --config FILE ... */
+	if (!strcmp(argv[1], "ad")) {
+		for (int i = 2; i + 1 < argc; i++)
+			if (!strcmp(argv[i], "--config"))
+				return with_admin_config(argv[i + 1], argc - 1, argv + 1);
+		fprintf(stderr, "opencesd: ad %s: --config FILE is required\n",
+		    argc > 2 ? argv[2] : "publish");
+		return 1;
 	}
 	usage(stderr);
 	return 1;
