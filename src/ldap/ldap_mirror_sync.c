@@ -72,9 +72,16 @@ sync_round(const struct oc_ldap_config *cfg, struct oc_directory *dir, int force
 	struct oc_ldap *own = NULL;
 	int r;
 
+	int reused = lp != NULL && *lp != NULL;
+
 	*changed = 0;
 	*err = '\0';
 	r = sync_read(cfg, dir, force, changed, err, lp != NULL ? lp : &own);
+	/* a kept connection may have died since (server restarted): once more, afresh */
+	if (r != OC_OK && reused) {
+		*err = '\0';
+		r = sync_read(cfg, dir, force, changed, err, lp);
+	}
 	oc_ldap_close(own);
 	if (r != OC_OK) {
 		if (*err == '\0')
