@@ -59,7 +59,8 @@ ca_order_fingerprint(const struct oc_ca_order *o, uint8_t fp[32])
 
 /* The newest request with fp inside the window that a replay may answer. */
 static int
-find(struct oc_ca *ca, const uint8_t fp[32], struct oc_store_request *q, int *found)
+find(struct oc_ca *ca, const struct oc_ca_order *o, const uint8_t fp[32],
+    struct oc_store_request *q, int *found)
 {
 	time_t since = time(NULL) - ca->idem_window;
 	int r;
@@ -73,11 +74,16 @@ find(struct oc_ca *ca, const uint8_t fp[32], struct oc_store_request *q, int *fo
 	/* a request the CA failed to process is processed again */
 	*found = q->status == OC_REQ_STATUS_ISSUED || q->status == OC_REQ_STATUS_PENDING ||
 	    q->status == OC_REQ_STATUS_DENIED;
-	return OC_OK;
+	/* a certificate or a pending request is handed out again only while the right holds */
+	if (*found && q->status != OC_REQ_STATUS_DENIED &&
+	    (r = ca_may_enroll(ca, o, q->template_name, found)) != OC_OK)
+		*found = 0;
+	return r;
 }
 
 int
-ca_replay_exists(struct oc_ca *ca, const uint8_t fp[32], int *exists)
+ca_replay_exists(struct oc_ca *ca, const struct oc_ca_order *o, const uint8_t fp[32],
+    int *exists)
 {
 	struct oc_store_request q;
 	int r;
@@ -86,7 +92,7 @@ ca_replay_exists(struct oc_ca *ca, const uint8_t fp[32], int *exists)
 	if (ca == NULL || ca->idem_window <= 0)
 		return OC_OK;
 	memset(&q, 0, sizeof(q));
-	r = find(ca, fp, &q, exists);
+	r = find(ca, o, fp, &q, exists);
 	oc_store_request_clear(&q);
 	return r;
 }
@@ -106,7 +112,7 @@ ca_replay(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_result *re
 	if (ca == NULL || o == NULL || ca->idem_window <= 0)
 		return OC_OK;
 	if ((r = ca_order_fingerprint(o, fp)) != OC_OK ||
-	    (r = find(ca, fp, &q, &found)) != OC_OK || !found)
+	    (r = find(ca, o, fp, &q, &found)) != OC_OK || !found)
 		goto out;
 	/* the stored request answers like a QueryTokenStatus of its RequestID */
 	qo = *o;

@@ -137,7 +137,10 @@ int ca_job_begin_approved(struct oc_ca *ca, const struct oc_ca_order *o, uint32_
 int ca_order_fingerprint(const struct oc_ca_order *o, uint8_t fp[32]) OC_WUR;
 /* ca_order.c: "CertificateTemplate:<name>" of request attributes, NULL if none (malloc'd). */
 int ca_attr_template(const char *attrs, char **out) OC_WUR;
-int ca_replay_exists(struct oc_ca *ca, const uint8_t fp[32], int *exists) OC_WUR;
+int ca_replay_exists(struct oc_ca *ca, const struct oc_ca_order *o, const uint8_t fp[32],
+    int *exists) OC_WUR;
+int ca_may_enroll(struct oc_ca *ca, const struct oc_ca_order *o, const char *template_cn,
+    int *may) OC_WUR;
 int ca_replay(struct oc_ca *ca, const struct oc_ca_order *o, struct oc_ca_result *res,
     int *replayed) OC_WUR;
 /* ca_serve.c: tell the hooks the CA is alive (CA thread). */

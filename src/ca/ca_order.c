@@ -99,6 +99,35 @@ load_requester(struct oc_ca *ca, const struct oc_identity *sent, const char *nam
 	return (out->name = strdup(name)) ? OC_OK : OC_ERR_NOMEM;
 }
 
+/*
+ * Does the requester of o (as the directory knows it now) still hold Enroll
+ * on template_cn? An idempotent replay answers only while it does: a right
+ * taken away in between makes the repeated order a new one, decided (and
+ * denied) again.
+ */
+int
+ca_may_enroll(struct oc_ca *ca, const struct oc_ca_order *o, const char *template_cn,
+    int *may)
+{
+	struct oc_identity id;
+	uint32_t rights = 0;
+	int r;
+
+	*may = 0;
+	memset(&id, 0, sizeof(id));
+	if (template_cn == NULL || template_cn[0] == '\0')
+		return OC_OK;
+	if ((r = load_requester(ca, &o->requester, o->requester.name, &id)) != OC_OK)
+		goto out;
+	r = oc_dir_rights(ca->dir, template_cn, &id, &rights);
+	if (r == OC_ERR_NOT_FOUND)
+		r = OC_OK;
+	*may = r == OC_OK && (rights & OC_RIGHT_ENROLL) != 0;
+out:
+	oc_identity_clear(&id);
+	return r;
+}
+
 /* "CertificateTemplate:<name>" from the request attributes, if any (malloc'd). */
 int
 ca_attr_template(const char *attrs, char **out)

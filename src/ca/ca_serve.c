@@ -358,7 +358,7 @@ is_replay(struct oc_ca *ca, struct ca_slot *slots, size_t i)
 		if (slots[k].type == OC_CA_MSG_ISSUE && slots[k].decoded &&
 		    memcmp(slots[k].fp, slots[i].fp, sizeof(slots[i].fp)) == 0)
 			return 1;
-	if (ca_replay_exists(ca, slots[i].fp, &exists) != OC_OK)
+	if (ca_replay_exists(ca, &slots[i].o, slots[i].fp, &exists) != OC_OK)
 		return 0;
 	return exists;
 }
