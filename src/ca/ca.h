@@ -68,6 +68,10 @@ struct oc_ca_config {
 	 * with that request's decision (same RequestID, same certificate). 0 = off.
 	 */
 	int idempotence_window_seconds;
+	int refuse_request_names;    /* 1: a request naming an identity the requester's
+	                                directory entry does not hold is refused on a template
+	                                that builds names from the directory (default 0: such
+	                                names are dropped, as Windows does) */
 	const struct oc_ca_hooks *hooks;   /* may be NULL */
 };
 

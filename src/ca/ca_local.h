@@ -33,6 +33,7 @@ struct oc_ca {
 	X509 *cert;
 	STACK_OF(X509) *chain;        /* the CA certificate, for CMC responses */
 	int idem_window;              /* seconds, 0 = no idempotent replay */
+	int refuse_names;             /* [ca] refuse_request_names */
 	struct oc_ca_hooks hooks;     /* all NULL without hooks */
 };
 

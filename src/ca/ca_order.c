@@ -345,6 +345,63 @@ check_enroll_right(struct oc_ca *ca, struct order_state *s)
 	return OC_OK;
 }
 
+/* v equals want (case-insensitive), want may be NULL */
+static int
+same_name(const char *v, const char *want)
+{
+	return want != NULL && strcasecmp(v, want) == 0;
+}
+
+/*
+ * A template that builds the names from the directory (neither
+ * ENROLLEE_SUPPLIES_SUBJECT nor ENROLLEE_SUPPLIES_SUBJECT_ALT_NAME) takes no
+ * name from the request: the certificate carries the directory's names only,
+ * and request attributes never add one (no EDITF_ATTRIBUTESUBJECTALTNAME2).
+ * A name in the request that the requester's directory entry does not hold
+ * is logged and dropped by default, as Windows does: certmonger puts the
+ * host's name (DNS) and its host principal (as a UPN) into every request
+ * (docs/PROTOCOL-NOTES.md). With [ca] refuse_request_names = true such a
+ * request is refused instead (CERTSRV_E_BAD_REQUESTSUBJECT).
+ */
+static int
+check_request_names(struct oc_ca *ca, struct order_state *s)
+{
+	const struct oc_req_info *ri = &s->ri;
+	const struct oc_identity *id = &s->requester;
+	const char *bad = NULL, *kind = NULL;
+
+	if (s->tmpl->name_flags & (OC_CT_NAME_ENROLLEE_SUPPLIES_SUBJECT |
+	    OC_CT_NAME_ENROLLEE_SUPPLIES_SUBJECT_ALT_NAME))
+		return OC_OK;
+	for (size_t i = 0; i < ri->san_dns.n && bad == NULL; i++)
+		if (!same_name(ri->san_dns.v[i], id->dns_name))
+			bad = ri->san_dns.v[i], kind = "DNS name";
+	for (size_t i = 0; i < ri->san_email.n && bad == NULL; i++)
+		if (!same_name(ri->san_email.v[i], id->mail))
+			bad = ri->san_email.v[i], kind = "e-mail address";
+	for (size_t i = 0; i < ri->san_upn.n && bad == NULL; i++)
+		if (!same_name(ri->san_upn.v[i], id->upn))
+			bad = ri->san_upn.v[i], kind = "UPN";
+	if (bad == NULL && ri->san_uri.n > 0)
+		bad = ri->san_uri.v[0], kind = "URI";
+	if (bad == NULL && ri->san_ip.n > 0)
+		bad = ri->san_ip.v[0], kind = "IP address";
+	if (bad == NULL && ri->san_other > 0)
+		bad = "(other name)", kind = "name";
+	if (bad == NULL)
+		return OC_OK;
+	if (!ca->refuse_names) {
+		log_info("template %s: the request asks for the %s %.256s, which %s's directory "
+		    "entry does not hold; the certificate carries the directory's names only",
+		    s->tmpl->cn, kind, bad, id->name ? id->name : "the requester");
+		return OC_OK;
+	}
+	return ca_deny(&s->d, OC_HR_CERTSRV_E_BAD_REQUESTSUBJECT, "Template %s builds the "
+	    "names from the directory; the request asks for the %s %.256s, which %s's "
+	    "directory entry does not hold", s->tmpl->cn, kind, bad,
+	    id->name ? id->name : "the requester");
+}
+
 static int
 check_key(struct order_state *s)
 {
@@ -619,6 +676,7 @@ decide(struct oc_ca *ca, const struct oc_ca_order *o, struct order_state *s)
 	if ((r = identify_template(ca, o, s)) != OC_OK ||
 	    (r = check_published(ca, s)) != OC_OK ||
 	    (r = check_enroll_right(ca, s)) != OC_OK ||
+	    (r = check_request_names(ca, s)) != OC_OK ||
 	    (r = check_key(s)) != OC_OK)
 		return r;
 	return OC_OK;

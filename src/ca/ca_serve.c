@@ -43,6 +43,7 @@ oc_ca_open(const struct oc_ca_config *cfg, struct oc_ca **cap)
 		X509_free(ca->cert);
 		goto out;
 	}
+	ca->refuse_names = cfg->refuse_request_names != 0;
 	ca->idem_window = cfg->idempotence_window_seconds > 0 ?
 	    cfg->idempotence_window_seconds : 0;
 	if (cfg->hooks != NULL)

@@ -415,6 +415,8 @@ apply(struct oc_config *c, const char *sec, const char *k, const char *v)
 			*(k[4] == 'p' ? &c->crl_period_hours : &c->crl_overlap_hours) = u;
 			return OC_OK;
 		}
+		if (!strcmp(k, "refuse_request_names"))
+			return parse_bool(v, &c->refuse_request_names);
 		if (!strcmp(k, "idempotence_window_seconds")) {
 			if (parse_u32(v, &u) != OC_OK || u > 7 * 24 * 3600)
 				return OC_ERR_CONFIG;

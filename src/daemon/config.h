@@ -32,6 +32,8 @@
  *                 crl_overlap_hours = 1  (nextUpdate = period + overlap)
  *                 delta_cdp_url = URL    (freshestCRL; default: cdp_url with
  *                                        .crl made -delta.crl)
+ *                 refuse_request_names = false  (true: refuse requests naming
+ *                                        identities the directory does not give)
  *                 idempotence_window_seconds = 600  (the same ISSUE order again
  *                                        within it gets the first answer; 0 = off)
  *   [store]       path = FILE           (SQLite request/certificate store)
@@ -105,6 +107,7 @@ struct oc_config {
 	char *publish_listen, *publish_dir, *delta_cdp_url;
 	char *metrics_listen;       /* [server] metrics_listen, NULL = no metrics listener */
 	uint32_t health_max_age;    /* [server] health_max_age_seconds, default 10 */
+	int refuse_request_names;     /* [ca] refuse_request_names, default false */
 	uint32_t idempotence_window;  /* [ca] idempotence_window_seconds, default 600, 0 = off */
 	uint32_t crl_period_hours, delta_crl_period_hours, crl_overlap_hours;
 	int sign_threads;           /* [ca] sign_threads: 0 = one per CPU, 1 = the CA thread alone */

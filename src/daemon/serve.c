@@ -67,6 +67,7 @@ ca_config_from(const struct oc_config *cfg, struct oc_ca_config *cc)
 	cc->crl_overlap_hours = (int)cfg->crl_overlap_hours;
 	cc->delta_cdp_url = cfg->delta_cdp_url;
 	cc->idempotence_window_seconds = (int)cfg->idempotence_window;
+	cc->refuse_request_names = cfg->refuse_request_names;
 }
 
 /* Run fn in a child process and wait for it (keeps key material out of this process). */

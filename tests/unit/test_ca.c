@@ -447,9 +447,11 @@ struct issue_case {
 };
 
 static const struct issue_case issue_cases[] = {
-	/* User (v1): subject = DN + E, SAN = UPN + rfc822, 20.2 name, SID; CSR subject ignored */
+	/* User (v1): subject = DN + E, SAN = UPN + rfc822, 20.2 name, SID; CSR subject ignored,
+	 * a SAN naming the requester's own UPN and e-mail accepted (and built from the directory) */
 	{ "User", "alice", OC_ACCOUNT_USER, &F.rsa2048,
-	  { "CN=mallory,O=Evil", "DNS:evil.example.net", NULL, "User", 1, 0, NULL }, NULL,
+	  { "CN=mallory,O=Evil", "email:ALICE@example.com,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:alice@example.com",
+	    NULL, "User", 1, 0, NULL }, NULL,
 	  { KU, EKU, SAN, T1, SID, SKI, AKI, CDP, AIA },
 	  "emailAddress=alice@example.com,CN=alice,CN=Users,DC=example,DC=com",
 	  "other:1.3.6.1.4.1.311.20.2.3=alice@example.com,email:alice@example.com",
@@ -593,6 +595,100 @@ static const struct deny_case deny_cases[] = {
 	  { NULL, NULL, NULL, NULL, 0, 0, NULL }, "User", "\x30\x03\x02\x01\x05", 5, 0,
 	  OC_HR_CRYPT_E_ASN1_BADTAG, "not a PKCS#10" },
 };
+
+/*
+ * Names in the request on templates that build them from the directory:
+ * dropped by default (certmonger sends the host name and principal), refused
+ * with [ca] refuse_request_names; the requester's own names always pass.
+ */
+static const struct {
+	const char *name, *who;
+	enum oc_account_kind kind;
+	const char *san, *tmpl;
+	int refused;                  /* with refuse_request_names */
+	const char *msg_part;
+} name_cases[] = {
+	{ "foreign DNS name", "alice", OC_ACCOUNT_USER, "DNS:evil.example.net", "User", 1,
+	  "DNS name evil.example.net" },
+	{ "someone else's UPN", "alice", OC_ACCOUNT_USER,
+	  "otherName:1.3.6.1.4.1.311.20.2.3;UTF8:administrator@example.com", "User", 1,
+	  "UPN administrator@example.com" },
+	{ "someone else's e-mail", "alice", OC_ACCOUNT_USER, "email:bob@example.com", "User", 1,
+	  "e-mail address bob@example.com" },
+	{ "IP address on Machine", "ws01", OC_ACCOUNT_COMPUTER,
+	  "DNS:ws01.example.com,IP:192.0.2.1", "Machine", 1, "IP address 192.0.2.1" },
+	{ "own UPN and e-mail", "alice", OC_ACCOUNT_USER,
+	  "email:ALICE@example.com,otherName:1.3.6.1.4.1.311.20.2.3;UTF8:alice@example.com",
+	  "User", 0, NULL },
+	{ "own dNSHostName", "ws01", OC_ACCOUNT_COMPUTER, "DNS:WS01.example.com", "Machine", 0,
+	  NULL },
+};
+
+static void
+test_request_names(void **state)
+{
+	struct oc_ca_config strict = F.cfg;
+	struct oc_ca *sca = NULL;
+
+	strict.refuse_request_names = 1;
+	assert_int_equal(oc_ca_open(&strict, &sca), OC_OK);
+	for (size_t i = 0; i < sizeof(name_cases) / sizeof(name_cases[0]); i++) {
+		struct csr_spec cs = { NULL, name_cases[i].san, NULL, name_cases[i].tmpl, 0, 0, NULL };
+		for (int refuse = 0; refuse <= 1; refuse++) {
+			struct oc_ca_order o;
+			struct oc_ca_result res;
+			uint8_t *der;
+			size_t len;
+			char *names;
+
+			print_message("names: %s (refuse_request_names %d)\n", name_cases[i].name,
+			    refuse);
+			make_csr(F.rsa2048, &cs, &der, &len);
+			order_init(&o, name_cases[i].who, name_cases[i].kind, NULL, der, len);
+			assert_int_equal(oc_ca_process_order(refuse ? sca : F.ca, &o, &res), OC_OK);
+			if (refuse && name_cases[i].refused) {
+				assert_int_equal(res.disposition, OC_DISP_DENIED);
+				assert_int_equal(res.hresult, OC_HR_CERTSRV_E_BAD_REQUESTSUBJECT);
+				if (strstr(res.message, name_cases[i].msg_part) == NULL)
+					fail_msg("%s: message \"%s\"", name_cases[i].name, res.message);
+			} else {
+				if (res.disposition != OC_DISP_ISSUED)
+					fail_msg("%s: not issued: %s", name_cases[i].name, res.message);
+				/* whatever was asked, only the directory's names are in it */
+				names = NULL;
+				{
+					const uint8_t *p = res.cert;
+					X509 *x = d2i_X509(NULL, &p, (long)res.cert_len);
+					GENERAL_NAMES *gn;
+					BIO *b = BIO_new(BIO_s_mem());
+					BUF_MEM *bm;
+
+					assert_non_null(x);
+					gn = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+					assert_non_null(gn);
+					for (int k = 0; k < sk_GENERAL_NAME_num(gn); k++) {
+						GENERAL_NAME_print(b, sk_GENERAL_NAME_value(gn, k));
+						BIO_puts(b, ";");
+					}
+					BIO_get_mem_ptr(b, &bm);
+					names = strndup(bm->data, bm->length);
+					GENERAL_NAMES_free(gn);
+					BIO_free(b);
+					X509_free(x);
+				}
+				if (strstr(names, "evil") || strstr(names, "administrator") ||
+				    strstr(names, "bob@") || strstr(names, "192.0.2.1"))
+					fail_msg("%s: request names reached the certificate: %s",
+					    name_cases[i].name, names);
+				free(names);
+			}
+			oc_ca_result_clear(&res);
+			oc_ca_order_clear(&o);
+		}
+	}
+	oc_ca_close(sca);
+	(void)state;
+}
 
 static void
 test_deny(void **state)
@@ -1031,6 +1127,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_issue_templates),
 		cmocka_unit_test(test_deny),
+		cmocka_unit_test(test_request_names),
 		cmocka_unit_test(test_names_empty_subject),
 		cmocka_unit_test(test_pending_and_query),
 		cmocka_unit_test(test_renewal),
