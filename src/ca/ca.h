@@ -68,6 +68,10 @@ struct oc_ca_config {
 	 * with that request's decision (same RequestID, same certificate). 0 = off.
 	 */
 	int idempotence_window_seconds;
+	int accounts_from_front;     /* 1: callers are directory (AD) accounts the front end's
+	                                auth process looked up; the CA takes the identity as sent
+	                                and never reads embedded accounts (no shadowing by a
+	                                local account of the same name) */
 	int refuse_request_names;    /* 1: a request naming an identity the requester's
 	                                directory entry does not hold is refused on a template
 	                                that builds names from the directory (default 0: such

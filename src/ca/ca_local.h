@@ -34,6 +34,7 @@ struct oc_ca {
 	STACK_OF(X509) *chain;        /* the CA certificate, for CMC responses */
 	int idem_window;              /* seconds, 0 = no idempotent replay */
 	int refuse_names;             /* [ca] refuse_request_names */
+	int accounts_from_front;      /* oc_ca_config.accounts_from_front */
 	struct oc_ca_hooks hooks;     /* all NULL without hooks */
 };
 

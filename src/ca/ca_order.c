@@ -65,6 +65,9 @@ load_requester(struct oc_ca *ca, const struct oc_identity *sent, const char *nam
 
 	if (name == NULL)
 		return oc_identity_copy(out, sent);
+	/* directory (AD) callers: the auth process read the account; no local lookup */
+	if (ca->accounts_from_front && sent->name != NULL && strcmp(sent->name, name) == 0)
+		return oc_identity_copy(out, sent);
 	r = oc_dir_account_get(ca->dir, name, out);
 	if (r == OC_OK) {
 		out->auth_type = sent->auth_type;

@@ -44,6 +44,7 @@ oc_ca_open(const struct oc_ca_config *cfg, struct oc_ca **cap)
 		goto out;
 	}
 	ca->refuse_names = cfg->refuse_request_names != 0;
+	ca->accounts_from_front = cfg->accounts_from_front != 0;
 	ca->idem_window = cfg->idempotence_window_seconds > 0 ?
 	    cfg->idempotence_window_seconds : 0;
 	if (cfg->hooks != NULL)

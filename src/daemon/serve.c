@@ -68,6 +68,8 @@ ca_config_from(const struct oc_config *cfg, struct oc_ca_config *cc)
 	cc->delta_cdp_url = cfg->delta_cdp_url;
 	cc->idempotence_window_seconds = (int)cfg->idempotence_window;
 	cc->refuse_request_names = cfg->refuse_request_names;
+	cc->accounts_from_front = cfg->dir_source == OC_DIR_SOURCE_LDAP &&
+	    !cfg->dir_accounts_embedded;
 }
 
 /* Run fn in a child process and wait for it (keeps key material out of this process). */

@@ -200,6 +200,10 @@ PY
 has_ext_oid() { openssl x509 -in "$1" -noout -text | grep -q "1.3.6.1.4.1.311.25.2:"; }
 
 # ---- bob: Kerberos, a domain user ---------------------------------------------
+# a left-over embedded account of the same name must not shadow bob's AD entry
+# at the CA (accounts come from AD: the identity the auth process read wins)
+"$OPENCESD" --dir "$D" account add bob --upn mallory@evil.example --mail mallory@evil.example \
+    >"$T/shadow.log" 2>&1 || fail "embedded account bob not added: $(cat "$T/shadow.log")"
 as bob
 wait_templates User && pass "bob: the mirrored policy is served" || { fail "bob never sees User"; tail -30 "$T/serve.log" >&2; }
 curl_k "$T/gp-bob.xml" "$T/gp.xml" "$CEP_K" >/dev/null
@@ -220,6 +224,9 @@ if enroll "$T/e-bob" User kerberos --subject "CN=ignored"; then
 	san=$(openssl x509 -in "$C" -noout -ext subjectAltName 2>/dev/null | tail -n +2)
 	echo "$san" | grep -q "UPN::*bob@$SDC_DNS_DOMAIN" && echo "$san" | grep -q "email:bob@$SDC_DNS_DOMAIN" \
 	    && pass "bob: SAN UPN and e-mail from AD" || fail "bob: SAN $san"
+	! openssl x509 -in "$C" -noout -subject -ext subjectAltName 2>/dev/null | grep -q mallory \
+	    && pass "bob: a local account of the same name does not shadow AD" \
+	    || fail "bob: names of the embedded account bob reached the certificate"
 	[ "$(sid_ext "$C")" = "$SDC_BOB_SID" ] && pass "bob: SID extension = his objectSid" \
 	    || fail "bob: SID extension '$(sid_ext "$C")', expected $SDC_BOB_SID"
 else
