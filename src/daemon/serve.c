@@ -441,6 +441,8 @@ front_process(const struct oc_config *cfg, int ca_fd, int auth_fd)
 	hc.thread_init = oc_front_thread_init;
 	hc.thread_fini = oc_front_thread_fini;
 	hc.ctx = front;
+	hc.queue_hook = oc_front_queue_hook;
+	hc.busy_hook = oc_front_busy_hook;
 	if ((r = oc_http_server_new(&hc, &srv)) != OC_OK) {
 		error_fr(r, "HTTPS server");
 		goto out;

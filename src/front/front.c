@@ -270,12 +270,26 @@ oc_front_handle(void *ctx, void *thread_ctx, const struct oc_http_request *req,
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	oc_metrics_queue_add(f->cfg.metrics, 1);
 	oc_front_outcome = -1;
 	front_handle(f, thread_ctx, req, resp, ep);
 	count_request(f, ep, resp, &t0);
 	oc_front_outcome = -1;
-	oc_metrics_queue_add(f->cfg.metrics, -1);
+}
+
+void
+oc_front_queue_hook(void *ctx, int delta)
+{
+	struct oc_front *f = ctx;
+
+	oc_metrics_queue_add(f->cfg.metrics, delta);
+}
+
+void
+oc_front_busy_hook(void *ctx)
+{
+	struct oc_front *f = ctx;
+
+	oc_metrics_http_busy(f->cfg.metrics);
 }
 
 /* One request of endpoint ep. */

@@ -57,6 +57,9 @@ void oc_front_free(struct oc_front *f);
 /* oc_http handler and per-worker hooks; ctx is the struct oc_front. */
 void oc_front_handle(void *ctx, void *thread_ctx, const struct oc_http_request *req,
     struct oc_http_response *resp);
+/* oc_http_config.queue_hook / busy_hook: the queue-depth gauge and the 503 counter. */
+void oc_front_queue_hook(void *ctx, int delta);
+void oc_front_busy_hook(void *ctx);
 void *oc_front_thread_init(void *ctx);
 void oc_front_thread_fini(void *ctx, void *thread_ctx);
 

@@ -85,6 +85,12 @@ struct oc_http_config {
 	oc_http_thread_init thread_init;   /* may be NULL */
 	oc_http_thread_fini thread_fini;   /* may be NULL */
 	void *ctx;
+	/* optional observers (called with ctx, from any thread; must not block):
+	 * queue_hook(+1) when a request joins the worker queue, (-1) when a
+	 * worker takes it or it is dropped; busy_hook when a request is refused
+	 * with 503 */
+	void (*queue_hook)(void *ctx, int delta);
+	void (*busy_hook)(void *ctx);
 	int loops;                  /* event-loop threads; 0 => the number of CPUs */
 };
 

@@ -167,6 +167,8 @@ http_worker_main(void *arg)
 		job->next = NULL;
 		srv->nqueued--;
 		srv->nbusy++;
+		if (srv->cfg.queue_hook != NULL)
+			srv->cfg.queue_hook(srv->cfg.ctx, -1);
 		pthread_mutex_unlock(&srv->mu);
 
 		srv->cfg.handler(srv->cfg.ctx, tctx, &job->req, &job->resp);
@@ -240,6 +242,8 @@ http_pool_push(struct oc_http_server *srv, struct http_job *job)
 		srv->qhead = job;
 	srv->qtail = job;
 	srv->nqueued++;
+	if (srv->cfg.queue_hook != NULL)
+		srv->cfg.queue_hook(srv->cfg.ctx, 1);
 	pthread_cond_signal(&srv->cv);
 	r = OC_OK;
 out:
@@ -283,6 +287,8 @@ http_pool_take_queued(struct oc_http_server *srv, struct http_loop *loop)
 	}
 	srv->qhead = keep;
 	srv->qtail = ktail;
+	if (srv->cfg.queue_hook != NULL && srv->nqueued != kept)
+		srv->cfg.queue_hook(srv->cfg.ctx, (int)kept - (int)srv->nqueued);
 	srv->nqueued = kept;
 	pthread_mutex_unlock(&srv->mu);
 	return l;

@@ -384,6 +384,8 @@ http_request_cb(struct evhttp_request *ev, void *arg)
 	}
 	if (http_pool_push(srv, job) != OC_OK) {
 		http_job_free(job);
+		if (srv->cfg.busy_hook != NULL)
+			srv->cfg.busy_hook(srv->cfg.ctx);
 		http_reply_busy(ev, 0);
 		return;
 	}

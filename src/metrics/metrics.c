@@ -20,6 +20,7 @@ struct oc_metrics {
 	_Atomic uint64_t requests[OC_METRICS_EP_N][OC_METRICS_AUTH_N][OC_METRICS_OUTCOME_N];
 	struct hist duration[OC_METRICS_EP_N];
 	_Atomic int64_t queue;
+	_Atomic uint64_t busy;
 	_Atomic uint64_t ca_orders[OC_METRICS_CA_RESULT_N];
 	_Atomic uint64_t ca_replays;
 	_Atomic uint64_t ca_signatures;
@@ -123,6 +124,13 @@ oc_metrics_queue_add(struct oc_metrics *m, int delta)
 {
 	if (m != NULL)
 		atomic_fetch_add_explicit(&m->queue, delta, memory_order_relaxed);
+}
+
+void
+oc_metrics_http_busy(struct oc_metrics *m)
+{
+	if (m != NULL)
+		atomic_fetch_add_explicit(&m->busy, 1, memory_order_relaxed);
 }
 
 void
@@ -277,11 +285,16 @@ render_front(const struct oc_metrics *m, struct ocbuf *out)
 		    &m->duration[e], &duration_def)) != OC_OK)
 			return r;
 	}
-	if ((r = head(out, "opences_http_queue_depth", "gauge", "Requests accepted by the "
-	    "front end and not yet answered.")) != OC_OK)
+	if ((r = head(out, "opences_http_queue_depth", "gauge", "Requests waiting in the "
+	    "front end's queue for a worker.")) != OC_OK ||
+	    (r = ocbuf_printf(out, "opences_http_queue_depth %lld\n",
+	    (long long)atomic_load(&m->queue))) != OC_OK)
 		return r;
-	return ocbuf_printf(out, "opences_http_queue_depth %lld\n",
-	    (long long)atomic_load(&m->queue));
+	if ((r = head(out, "opences_http_busy_total", "counter", "Requests answered 503 "
+	    "with Retry-After because every worker was busy and the queue full.")) != OC_OK)
+		return r;
+	return ocbuf_printf(out, "opences_http_busy_total %llu\n",
+	    (unsigned long long)atomic_load(&m->busy));
 }
 
 static int

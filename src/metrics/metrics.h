@@ -82,8 +82,10 @@ void oc_metrics_set_role(struct oc_metrics *m, enum oc_metrics_role role, int en
 /* Front end: one answered request and the time its handler took. */
 void oc_metrics_request(struct oc_metrics *m, enum oc_metrics_endpoint ep,
     enum oc_metrics_auth auth, enum oc_metrics_outcome outcome, uint64_t duration_us);
-/* Requests accepted by the front end and not yet answered (+1 / -1). */
+/* Requests waiting in the front end's queue for a worker (+1 queued / -1 taken). */
 void oc_metrics_queue_add(struct oc_metrics *m, int delta);
+/* A request the front end refused with 503 (workers busy, queue full). */
+void oc_metrics_http_busy(struct oc_metrics *m);
 
 /* CA. */
 void oc_metrics_ca_order(struct oc_metrics *m, enum oc_metrics_ca_result result);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -517,11 +518,33 @@ test_tls_versions(void **state)
 	tsrv_stop(&t);
 }
 
+/* the observers of the queue and of 503 answers (oc_http_config hooks) */
+static _Atomic int hook_queue, hook_queue_max, hook_busy;
+
+static void
+t_queue_hook(void *ctx, int delta)
+{
+	int now = atomic_fetch_add(&hook_queue, delta) + delta;
+	int max = atomic_load(&hook_queue_max);
+
+	while (now > max && !atomic_compare_exchange_weak(&hook_queue_max, &max, now))
+		;
+	(void)ctx;
+}
+
+static void
+t_busy_hook(void *ctx)
+{
+	atomic_fetch_add(&hook_busy, 1);
+	(void)ctx;
+}
+
 /* One worker, one queue slot, six parallel slow requests: the rest get 503. */
 static void
 test_busy_503(void **state)
 {
-	struct oc_http_config cfg = { .workers = 1, .queue_max = 1 };
+	struct oc_http_config cfg = { .workers = 1, .queue_max = 1,
+	    .queue_hook = t_queue_hook, .busy_hook = t_busy_hook };
 	struct tsrv t;
 	char *out = NULL, *p, url[64];
 	char cmd[1024] = CURL " -Z --parallel-immediate --parallel-max 6"
@@ -547,6 +570,10 @@ test_busy_503(void **state)
 		fail_msg("200: %d, 503: %d\n%s", n200, n503, out);
 	free(out);
 	tsrv_stop(&t);
+	/* every 503 observed, the queue seen non-empty and empty again */
+	assert_int_equal(atomic_load(&hook_busy), n503);
+	assert_int_equal(atomic_load(&hook_queue), 0);
+	assert_true(atomic_load(&hook_queue_max) >= 1);
 	pthread_mutex_lock(&ts.mu);
 	assert_int_equal(ts.max_running, 1);
 	ts.slow_started = 0;

@@ -59,6 +59,7 @@ test_known_state(void **state)
 	    "opences_request_duration_seconds_sum{endpoint=\"ces\"} 2\n",
 	    "# TYPE opences_request_duration_seconds histogram\n",
 	    "opences_http_queue_depth 1\n",
+	    "# TYPE opences_http_busy_total counter\nopences_http_busy_total 2\n",
 	    "opences_ca_orders_total{result=\"issued\"} 1\n"
 	    "opences_ca_orders_total{result=\"pending\"} 0\n"
 	    "opences_ca_orders_total{result=\"denied\"} 1\n"
@@ -94,6 +95,8 @@ test_known_state(void **state)
 	oc_metrics_queue_add(m, 1);
 	oc_metrics_queue_add(m, 1);
 	oc_metrics_queue_add(m, -1);
+	oc_metrics_http_busy(m);
+	oc_metrics_http_busy(m);
 	oc_metrics_ca_order(m, OC_METRICS_CA_ISSUED);
 	oc_metrics_ca_order(m, OC_METRICS_CA_DENIED);
 	oc_metrics_ca_signature(m);
