@@ -61,6 +61,17 @@ if ((EUID != 0)); then
 	fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+# The packages' own services (slapd, postgresql, krb5-kdc, samba-ad-dc,
+# certmonger, ...) are not started by the installation: the tests start their
+# own throwaway instances on loopback, and a fresh slapd would otherwise listen
+# on every interface. A policy-rc.d that already exists is left alone.
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+	printf '#!/bin/sh\n# install-deps.sh: no service starts while it installs\nexit 101\n' |
+		"${sudo[@]}" tee "$policy" >/dev/null
+	"${sudo[@]}" chmod 755 "$policy"
+	trap '"${sudo[@]}" rm -f "$policy"' EXIT
+fi
 "${sudo[@]}" apt-get update
 "${sudo[@]}" apt-get install -y -o DPkg::Lock::Timeout=600 --no-install-recommends \
 	"${packages[@]}"
