@@ -528,25 +528,50 @@ entry_warn(LDAP *ld, LDAPMessage *e, const char *what, int r)
 	ldap_memfree(dn);
 }
 
+/*
+ * One kind of object under Public Key Services: the search, its digest, and
+ * a zeroed array of count + 1 elements of size elem for the decoded entries.
+ * missing_ok: a missing container is an empty list (*res NULL).
+ */
+static int
+read_kind(struct oc_ldap *l, const char *rdn, int scope, const char *filter, char **attrs,
+    int with_sd, int limit, int missing_ok, struct digests *d, LDAPMessage **res,
+    size_t elem, void **arr, char *err)
+{
+	LDAP *ld = oc_ldap_handle(l);
+	char base[DN_MAX];
+	int r;
+
+	*res = NULL;
+	*arr = NULL;
+	if ((r = pks_dn(l, rdn, base, sizeof(base))) != OC_OK)
+		return r;
+	r = search(l, base, scope, filter, attrs, with_sd, limit, res, err);
+	if (r == OC_ERR_NOT_FOUND && missing_ok)
+		return OC_OK;
+	if (r != OC_OK)
+		return r;
+	if ((r = digests_add(d, ld, *res)) != OC_OK)
+		return r;
+	if ((*arr = calloc((size_t)ldap_count_entries(ld, *res) + 1, elem)) == NULL)
+		return OC_ERR_NOMEM;
+	return OC_OK;
+}
+
 static int
 read_templates(struct oc_ldap *l, struct oc_ldap_snapshot *s, struct digests *d, char *err)
 {
 	LDAP *ld = oc_ldap_handle(l);
 	LDAPMessage *res = NULL;
-	char base[DN_MAX];
+	void *arr = NULL;
 	int r;
 
-	if ((r = pks_dn(l, "CN=Certificate Templates,", base, sizeof(base))) != OC_OK ||
-	    (r = search(l, base, LDAP_SCOPE_ONELEVEL, "(objectClass=pKICertificateTemplate)",
-	    template_attrs, 1, OC_TEMPLATES_MAX, &res, err)) != OC_OK)
-		return r;
-	if ((r = digests_add(d, ld, res)) != OC_OK)
+	r = read_kind(l, "CN=Certificate Templates,", LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=pKICertificateTemplate)", template_attrs, 1, OC_TEMPLATES_MAX, 0, d,
+	    &res, sizeof(*s->m.templates), &arr, err);
+	s->m.templates = arr;
+	if (r != OC_OK || res == NULL)
 		goto out;
-	if ((s->m.templates = calloc((size_t)ldap_count_entries(ld, res) + 1,
-	    sizeof(*s->m.templates))) == NULL) {
-		r = OC_ERR_NOMEM;
-		goto out;
-	}
 	for (LDAPMessage *e = ldap_first_entry(ld, res); e != NULL; e = ldap_next_entry(ld, e)) {
 		struct oc_template *t = NULL;
 
@@ -569,23 +594,15 @@ read_cas(struct oc_ldap *l, struct oc_ldap_snapshot *s, struct digests *d, char 
 {
 	LDAP *ld = oc_ldap_handle(l);
 	LDAPMessage *res = NULL;
-	char base[DN_MAX];
+	void *arr = NULL;
 	int r;
 
-	if ((r = pks_dn(l, "CN=Enrollment Services,", base, sizeof(base))) != OC_OK)
-		return r;
-	r = search(l, base, LDAP_SCOPE_ONELEVEL, "(objectClass=pKIEnrollmentService)", ca_attrs, 0,
-	    OC_LIST_MAX, &res, err);
-	if (r == OC_ERR_NOT_FOUND)
-		return OC_OK;
-	if (r != OC_OK)
-		return r;
-	if ((r = digests_add(d, ld, res)) != OC_OK)
+	r = read_kind(l, "CN=Enrollment Services,", LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=pKIEnrollmentService)", ca_attrs, 0, OC_LIST_MAX, 1, d, &res,
+	    sizeof(*s->m.cas), &arr, err);
+	s->m.cas = arr;
+	if (r != OC_OK || res == NULL)
 		goto out;
-	if ((s->m.cas = calloc((size_t)ldap_count_entries(ld, res) + 1, sizeof(*s->m.cas))) == NULL) {
-		r = OC_ERR_NOMEM;
-		goto out;
-	}
 	for (LDAPMessage *e = ldap_first_entry(ld, res); e != NULL; e = ldap_next_entry(ld, e)) {
 		if ((r = decode_ca(ld, e, &s->m.cas[s->m.ncas])) == OC_ERR_NOMEM)
 			goto out;
@@ -606,23 +623,14 @@ read_oids(struct oc_ldap *l, struct oc_ldap_snapshot *s, struct digests *d, char
 {
 	LDAP *ld = oc_ldap_handle(l);
 	LDAPMessage *res = NULL;
-	char base[DN_MAX];
+	void *arr = NULL;
 	int r;
 
-	if ((r = pks_dn(l, "CN=OID,", base, sizeof(base))) != OC_OK)
-		return r;
-	r = search(l, base, LDAP_SCOPE_SUBTREE, "(objectClass=msPKI-Enterprise-Oid)", oid_attrs, 0,
-	    OIDS_MAX, &res, err);
-	if (r == OC_ERR_NOT_FOUND)
-		return OC_OK;
-	if (r != OC_OK)
-		return r;
-	if ((r = digests_add(d, ld, res)) != OC_OK)
+	r = read_kind(l, "CN=OID,", LDAP_SCOPE_SUBTREE, "(objectClass=msPKI-Enterprise-Oid)",
+	    oid_attrs, 0, OIDS_MAX, 1, d, &res, sizeof(*s->m.oids), &arr, err);
+	s->m.oids = arr;
+	if (r != OC_OK || res == NULL)
 		goto out;
-	if ((s->m.oids = calloc((size_t)ldap_count_entries(ld, res) + 1, sizeof(*s->m.oids))) == NULL) {
-		r = OC_ERR_NOMEM;
-		goto out;
-	}
 	for (LDAPMessage *e = ldap_first_entry(ld, res); e != NULL; e = ldap_next_entry(ld, e)) {
 		if ((r = decode_oid(ld, e, &s->m.oids[s->m.noids])) == OC_ERR_NOMEM)
 			goto out;
