@@ -468,6 +468,41 @@ out:
 	return r;
 }
 
+/*
+ * /health with [directory] source = ldap: the mirror's state, for operators
+ * (an LDAP outage keeps the last policy served, so it does not make the host
+ * unhealthy): the JSON object's closing brace gets a "directory" member.
+ */
+static int
+health_directory(const struct oc_config *cfg, struct ocbuf *b)
+{
+	struct oc_directory *dir = NULL;
+	struct oc_dir_sync_status st;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	if (cfg->dir_source != OC_DIR_SOURCE_LDAP)
+		return OC_OK;
+	/* drop the "}\n" that closes the object */
+	if (b->len < 2 || b->d[b->len - 2] != '}' || b->d[b->len - 1] != '\n')
+		return OC_ERR_INTERNAL;
+	b->len -= 2;
+	if ((r = oc_dir_open_ro(cfg->dir_path, &dir)) == OC_OK)
+		r = oc_dir_sync_status(dir, &st);
+	if (r == OC_OK && st.source == NULL)
+		r = ocbuf_puts(b, ",\"directory\":{\"source\":\"ldap\",\"state\":\"not synced yet\"}}\n");
+	else if (r == OC_OK)
+		r = ocbuf_printf(b, ",\"directory\":{\"source\":\"ldap\",\"state\":\"%s\","
+		    "\"failures\":%u,\"last_success\":%lld,\"templates\":%zu}}\n",
+		    st.failures == 0 ? "ok" : "failing", st.failures, (long long)st.last_success,
+		    st.templates);
+	else
+		r = ocbuf_puts(b, ",\"directory\":{\"source\":\"ldap\",\"state\":\"unknown\"}}\n");
+	oc_dir_sync_status_clear(&st);
+	oc_dir_close(dir);
+	return r;
+}
+
 /* The metrics listener's answers: /metrics and /health from the registry. */
 static void
 metrics_answer(void *arg, const char *path, struct oc_publish_reply *rep)
@@ -484,6 +519,8 @@ metrics_answer(void *arg, const char *path, struct oc_publish_reply *rep)
 	} else if (strcmp(path, "/health") == 0) {
 		r = oc_metrics_health(serve_metrics, time(NULL), (int)cfg->health_max_age, &b,
 		    &healthy);
+		if (r == OC_OK)
+			r = health_directory(cfg, &b);
 		rep->status = healthy ? 200 : 503;
 		rep->content_type = "application/json";
 	} else {

@@ -55,8 +55,11 @@ delete: nTSecurityDescriptor
 EOF
 
 C=$D/ldap.conf
+MPORT=$(free_port)
+health() { curl -s "http://127.0.0.1:$MPORT/health" 2>/dev/null || true; }
 sed -e "s/127\.0\.0\.1:$PORT/127.0.0.1:$PORT2/g" \
     -e "s|^path = directory.db|path = directory.db\nsource = ldap\nldap_uri = ldap://127.0.0.1:$LPORT\nldap_starttls = true\nldap_ca_file = $SL/ca.pem\nldap_bind = simple\nldap_bind_dn = CN=admin,$SUFFIX\nldap_password_file = $SL/password\nldap_base_dn = CN=Configuration,$SUFFIX\nrefresh_seconds = 2\nldap_timeout = 3\naccounts = embedded|" \
+    -e "s|^\\[server\\]|[server]\nmetrics_listen = 127.0.0.1:$MPORT|" \
     "$D/opencesd.conf" >"$C"
 grep -q '^source = ldap' "$C" || die "config not rewritten"
 start_serve "$C" "$T/serve.log" "$BASE" "$D/ca.pem"
@@ -140,6 +143,8 @@ enroll web1 && pass "enrolled WebServer from the mirrored policy" || { fail "enr
 bash "$SLAPD" stop "$SL"
 wait_status failing && pass "status failing: $(status)" || fail "status after stop: $(status)"
 status | grep -q "127.0.0.1:$LPORT" && pass "status names the server" || fail "status error text"
+health | grep -q '"directory":{"source":"ldap","state":"failing","failures":[1-9]' \
+    && pass "/health shows the directory failing: $(health)" || fail "/health while down: $(health)"
 "$OPENCESD" --config "$C" directory status >"$T/status.txt" 2>&1 && fail "status exit 0 while failing" \
     || pass "status exits non-zero while failing"
 grep -q '^failures: *[1-9]' "$T/status.txt" && pass "consecutive failures counted" || fail "$(cat "$T/status.txt")"
@@ -153,6 +158,8 @@ n=$(grep -c 'mirror: sync failed' "$T/serve.log" || true)
 # back
 bash "$SLAPD" start "$SL" "$LPORT" || die "slapd restart"
 wait_status ok && pass "status ok after slapd is back" || fail "status after restart: $(status)"
+health | grep -q '"status":"ok".*"directory":{"source":"ldap","state":"ok","failures":0' \
+    && pass "/health shows the directory ok again" || fail "/health after restart: $(health)"
 grep -q 'mirror: sync works again' "$T/serve.log" && pass "recovery logged" || fail "no recovery log"
 
 stop_pid "$SERVE_PID"
