@@ -3,7 +3,9 @@
 #
 #   bench/run.sh [BUILD_DIR]      (default build/release)
 #
-# 1. starts `opencesd demo` in a temporary directory on 127.0.0.1 (free port);
+# 1. starts `opencesd demo` in a temporary directory on 127.0.0.1 (free port),
+#    then serves its configuration again with [ca] idempotence_window_seconds
+#    = 0 (the Issue series repeats one request: each must be a new certificate);
 # 2. writes a GetPolicies request and an Issue request (a real RSA 2048 CSR for
 #    the WebServer template), both with a WS-Security UsernameToken for the demo
 #    account, and checks that each gets a 200 with the right answer;
@@ -91,6 +93,21 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 [[ -s $demo/ca.pem && -s $demo/demo-password ]] || { cat "$tmp/opencesd.log" >&2; echo "bench: demo did not start" >&2; exit 1; }
+# The Issue series posts one request body over and over: with idempotent
+# issuance on, every order after the first would be answered from the store
+# (the same certificate) and nothing would be signed. Serve the demo's
+# configuration again with idempotence off, so each Issue is a new certificate.
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+sed -i 's/^\[ca\]$/[ca]\nidempotence_window_seconds = 0/' "$demo/opencesd.conf"
+grep -q '^idempotence_window_seconds = 0' "$demo/opencesd.conf" || { echo "bench: config not rewritten" >&2; exit 1; }
+"$opencesd" serve --config "$demo/opencesd.conf" > "$tmp/opencesd.log" 2>&1 &
+server_pid=$!
+pids+=("$server_pid")
+for _ in $(seq 300); do
+	curl -s --max-time 2 --cacert "$demo/ca.pem" "$base/health" >/dev/null 2>&1 && break
+	kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/opencesd.log" >&2; echo "bench: opencesd exited" >&2; exit 1; }
+	sleep 0.1
+done
 password=$(head -n1 "$demo/demo-password" | tr -d '\r\n' | xml_escape)
 echo "bench: opencesd pid $server_pid on 127.0.0.1:$port"
 
@@ -190,6 +207,12 @@ fi
 # --- report ------------------------------------------------------------------------
 report=$build/bench/results.md
 mkdir -p "$(dirname "$report")"
+# every Issue answered 200 was a new certificate in the store (none replayed)
+stored=$(sqlite3 "$demo/ca.db" 'SELECT count(*) FROM certificates' 2>/dev/null || echo "?")
+if [[ $stored != "?" ]] && ((stored < issued_ok)); then
+	echo "bench: $issued_ok Issue answers but only $stored certificates stored" >&2
+	exit 1
+fi
 {
 	echo "## OpenCES bench, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPU(s), ${seconds} s per row"
 	echo
@@ -199,7 +222,7 @@ mkdir -p "$(dirname "$report")"
 	echo "|---|---|---|---|---|---|---|"
 	printf '%s\n' "${results[@]}"
 	echo
-	echo "- certificates issued during the Issue series (each one signed and stored durably before the answer): $issued_ok"
+	echo "- certificates issued during the Issue series (each one signed and stored durably before the answer): $issued_ok; certificates in the store: $stored"
 	echo "- openssl speed rsa2048: ${speed_rsa:-n/a}"
 	echo "- openssl speed ecdsap256: ${speed_ec:-n/a}"
 	echo "- cfssl: $cfssl_note"
