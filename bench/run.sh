@@ -5,7 +5,8 @@
 #
 # 1. starts `opencesd demo` in a temporary directory on 127.0.0.1 (free port),
 #    then serves its configuration again with [ca] idempotence_window_seconds
-#    = 0 (the Issue series repeats one request: each must be a new certificate);
+#    = 0 (the Issue series repeats one request: each must be a new certificate)
+#    and, with BENCH_STORE_URL=postgresql://..., on that PostgreSQL store;
 # 2. writes a GetPolicies request and an Issue request (a real RSA 2048 CSR for
 #    the WebServer template), both with a WS-Security UsernameToken for the demo
 #    account, and checks that each gets a 200 with the right answer;
@@ -100,6 +101,11 @@ done
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 sed -i 's/^\[ca\]$/[ca]\nidempotence_window_seconds = 0/' "$demo/opencesd.conf"
 grep -q '^idempotence_window_seconds = 0' "$demo/opencesd.conf" || { echo "bench: config not rewritten" >&2; exit 1; }
+# BENCH_STORE_URL=postgresql://...: the same server on a PostgreSQL store
+if [[ -n ${BENCH_STORE_URL:-} ]]; then
+	sed -i "s|^path = ca.db$|url = $BENCH_STORE_URL|" "$demo/opencesd.conf"
+	grep -q '^url = ' "$demo/opencesd.conf" || { echo "bench: store not rewritten" >&2; exit 1; }
+fi
 "$opencesd" serve --config "$demo/opencesd.conf" > "$tmp/opencesd.log" 2>&1 &
 server_pid=$!
 pids+=("$server_pid")
@@ -208,7 +214,12 @@ fi
 report=$build/bench/results.md
 mkdir -p "$(dirname "$report")"
 # every Issue answered 200 was a new certificate in the store (none replayed)
-stored=$(sqlite3 "$demo/ca.db" 'SELECT count(*) FROM certificates' 2>/dev/null || echo "?")
+if [[ -n ${BENCH_STORE_URL:-} ]]; then
+	stored=$("${PGBIN:-/usr/lib/postgresql/15/bin}/psql" -qtAX "$BENCH_STORE_URL" \
+		-c 'SELECT count(*) FROM certificates' 2>/dev/null || echo "?")
+else
+	stored=$(sqlite3 "$demo/ca.db" 'SELECT count(*) FROM certificates' 2>/dev/null || echo "?")
+fi
 if [[ $stored != "?" ]] && ((stored < issued_ok)); then
 	echo "bench: $issued_ok Issue answers but only $stored certificates stored" >&2
 	exit 1
