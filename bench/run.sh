@@ -6,7 +6,9 @@
 # 1. starts `opencesd demo` in a temporary directory on 127.0.0.1 (free port),
 #    then serves its configuration again with [ca] idempotence_window_seconds
 #    = 0 (the Issue series repeats one request: each must be a new certificate)
-#    and, with BENCH_STORE_URL=postgresql://..., on that PostgreSQL store;
+#    and, with BENCH_STORE_URL=postgresql://..., on that PostgreSQL store; with
+#    BENCH_TOPOLOGY=link as a CA node (roles = ca) and a front end (roles =
+#    front) joined by the mutual-TLS CA link;
 # 2. writes a GetPolicies request and an Issue request (a real RSA 2048 CSR for
 #    the WebServer template), both with a WS-Security UsernameToken for the demo
 #    account, and checks that each gets a 200 with the right answer;
@@ -106,7 +108,40 @@ if [[ -n ${BENCH_STORE_URL:-} ]]; then
 	sed -i "s|^path = ca.db$|url = $BENCH_STORE_URL|" "$demo/opencesd.conf"
 	grep -q '^url = ' "$demo/opencesd.conf" || { echo "bench: store not rewritten" >&2; exit 1; }
 fi
-"$opencesd" serve --config "$demo/opencesd.conf" > "$tmp/opencesd.log" 2>&1 &
+serve_conf=$demo/opencesd.conf
+# BENCH_TOPOLOGY=link: a CA node (roles = ca, listening on 127.0.0.21) and the
+# front end (roles = front) talking to it over the mutual-TLS CA link
+if [[ ${BENCH_TOPOLOGY:-} == link ]]; then
+	L=$tmp/link
+	mkdir -p "$L"
+	lkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+	lkey "$L/ca.key"
+	openssl req -x509 -new -key "$L/ca.key" -subj "/CN=bench link CA" -days 2 \
+		-addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign \
+		-out "$L/ca.pem" 2>/dev/null
+	for who in node:IP:127.0.0.21 front:none; do
+		name=${who%%:*} san=${who#*:}
+		lkey "$L/$name.key"
+		openssl req -new -key "$L/$name.key" -subj "/CN=bench-$name" -out "$L/$name.csr" 2>/dev/null
+		if [[ $san == none ]]; then echo 'extendedKeyUsage=clientAuth'; else echo "subjectAltName=$san"; fi >"$L/$name.ext"
+		openssl x509 -req -in "$L/$name.csr" -CA "$L/ca.pem" -CAkey "$L/ca.key" -CAcreateserial \
+			-days 2 -extfile "$L/$name.ext" -out "$L/$name.pem" 2>/dev/null
+	done
+	lport=$(free_port)
+	sed 's/^\[server\]$/[server]\nroles = ca/' "$demo/opencesd.conf" >"$demo/node.conf"
+	printf '\n[ca_link]\nlisten = 127.0.0.21:%s\ntls_cert = %s\ntls_key = %s\nclient_ca = %s\nallow = bench-front\n' \
+		"$lport" "$L/node.pem" "$L/node.key" "$L/ca.pem" >>"$demo/node.conf"
+	sed -e 's/^\[server\]$/[server]\nroles = front/' -e '/^key = ca.key$/d' "$demo/opencesd.conf" >"$demo/front.conf"
+	printf '\n[ca_link]\nclient_cert = %s\nclient_key = %s\nserver_ca = %s\n\n[ca_node]\naddress = 127.0.0.21:%s\n' \
+		"$L/front.pem" "$L/front.key" "$L/ca.pem" "$lport" >>"$demo/front.conf"
+	"$opencesd" serve --config "$demo/node.conf" > "$tmp/node.log" 2>&1 &
+	pids+=("$!")
+	for _ in $(seq 300); do grep -q "calink: listening" "$tmp/node.log" && break; sleep 0.1; done
+	grep -q "calink: listening" "$tmp/node.log" || { cat "$tmp/node.log" >&2; echo "bench: CA node did not start" >&2; exit 1; }
+	serve_conf=$demo/front.conf
+	echo "bench: CA node on 127.0.0.21:$lport, front end over the CA link"
+fi
+"$opencesd" serve --config "$serve_conf" > "$tmp/opencesd.log" 2>&1 &
 server_pid=$!
 pids+=("$server_pid")
 for _ in $(seq 300); do
