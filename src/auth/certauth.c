@@ -454,9 +454,7 @@ out:
 static int
 serial_hex(const X509 *x, char **hex)
 {
-	static const char digits[] = "0123456789abcdef";
 	const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
-	const unsigned char *p;
 	char *h;
 	int n;
 
@@ -464,14 +462,9 @@ serial_hex(const X509 *x, char **hex)
 	if (sn == NULL || ASN1_STRING_type(sn) != V_ASN1_INTEGER ||
 	    (n = ASN1_STRING_length(sn)) <= 0 || n > 20)
 		return OC_ERR_INVALID;
-	p = ASN1_STRING_get0_data(sn);
 	if ((h = malloc((size_t)n * 2 + 1)) == NULL)
 		return OC_ERR_NOMEM;
-	for (int i = 0; i < n; i++) {
-		h[2 * i] = digits[p[i] >> 4];
-		h[2 * i + 1] = digits[p[i] & 0xf];
-	}
-	h[2 * n] = '\0';
+	oc_hex_encode(ASN1_STRING_get0_data(sn), (size_t)n, h);
 	*hex = h;
 	return OC_OK;
 }

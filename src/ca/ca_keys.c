@@ -74,22 +74,15 @@ out:
 int
 ca_serial_hex(const ASN1_INTEGER *sn, char **hex)
 {
-	static const char digits[] = "0123456789abcdef";
-	const unsigned char *p;
 	int n;
 	char *h;
 
 	*hex = NULL;
 	if (sn == NULL || (n = ASN1_STRING_length(sn)) <= 0 || n > 20)
 		return OC_ERR_INVALID;
-	p = ASN1_STRING_get0_data(sn);
 	if ((h = malloc((size_t)n * 2 + 1)) == NULL)
 		return OC_ERR_NOMEM;
-	for (int i = 0; i < n; i++) {
-		h[2 * i] = digits[p[i] >> 4];
-		h[2 * i + 1] = digits[p[i] & 0xf];
-	}
-	h[2 * n] = '\0';
+	oc_hex_encode(ASN1_STRING_get0_data(sn), (size_t)n, h);
 	*hex = h;
 	return OC_OK;
 }

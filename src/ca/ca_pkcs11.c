@@ -78,18 +78,6 @@ ca_pkcs11_is_uri(const char *s)
 	return s != NULL && strncasecmp(s, "pkcs11:", 7) == 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode p[0..len) into out (cap bytes); *outlen gets the length. */
 static int
 pct_decode(const char *p, size_t len, unsigned char *out, size_t cap, size_t *outlen)
@@ -102,8 +90,8 @@ pct_decode(const char *p, size_t len, unsigned char *out, size_t cap, size_t *ou
 		if (c == '%') {
 			int hi, lo;
 
-			if (i + 2 >= len || (hi = hexval(p[i + 1])) < 0 ||
-			    (lo = hexval(p[i + 2])) < 0)
+			if (i + 2 >= len || (hi = oc_hexval(p[i + 1])) < 0 ||
+			    (lo = oc_hexval(p[i + 2])) < 0)
 				return OC_ERR_CONFIG;
 			c = hi << 4 | lo;
 			i += 2;

@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/limits.h"
+#include "common/util.h"
 #include "common/log.h"
 
 #define CL_TLS12_CIPHERS \
@@ -218,9 +219,7 @@ cl_allowed(X509 *x, const char *const *allow, size_t nallow)
 	cn = subject_cn(x);
 	if (X509_digest(x, EVP_sha256(), md, &mdlen) != 1)
 		mdlen = 0;
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	hex[2 * mdlen] = '\0';
+	oc_hex_encode(md, mdlen, hex);
 	for (size_t i = 0; i < nallow && !ok; i++) {
 		const char *a = allow[i];
 		if (strncasecmp(a, "sha256:", 7) == 0)

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/util.h"
+
 #define AE_JSON_DEPTH_MAX 8
 #define AE_STRING_MAX     2048
 
@@ -166,18 +168,6 @@ jr_peek(struct jr *j)
 	return j->pos < j->len ? j->p[j->pos] : 0;
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A string (malloc'd, NUL-terminated; an embedded NUL is refused). */
 static int
 jr_string(struct jr *j, char **out)
@@ -227,7 +217,7 @@ jr_string(struct jr *j, char **out)
 				goto out;
 			}
 			for (int k = 0; k < 4; k++) {
-				int h = hexval(j->p[j->pos++]);
+				int h = oc_hexval(j->p[j->pos++]);
 				if (h < 0) {
 					r = OC_ERR_PARSE;
 					goto out;

@@ -18,6 +18,11 @@ int oc_b64_decode(const char *in, size_t inlen, uint8_t **out, size_t *outlen,
 /* Base64 encode on one line, no whitespace. *out malloc'd NUL-terminated. */
 int oc_b64_encode(const uint8_t *in, size_t inlen, char **out) OC_WUR;
 
+/* Lowercase hex of p[0..n) into out (2 * n + 1 bytes, NUL-terminated). */
+void oc_hex_encode(const uint8_t *p, size_t n, char *out);
+/* The value of one hex digit (either case), -1 for any other character. */
+int oc_hexval(int c);
+
 /* NULL-terminated string list. */
 struct oc_strlist {
 	char **v;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/util.h"
 #include "directory/ad_sd.h"
 #include "directory/directory.h"
 
@@ -102,17 +103,11 @@ sid_number(const char **sp, int hex, uint64_t max, uint64_t *v)
 	size_t nd = 0;
 
 	for (; *s != '\0' && *s != '-'; s++, nd++) {
-		unsigned d;
+		int d = oc_hexval((unsigned char)*s);
 
-		if (*s >= '0' && *s <= '9')
-			d = (unsigned)(*s - '0');
-		else if (hex && *s >= 'a' && *s <= 'f')
-			d = (unsigned)(*s - 'a' + 10);
-		else if (hex && *s >= 'A' && *s <= 'F')
-			d = (unsigned)(*s - 'A' + 10);
-		else
+		if (d < 0 || (!hex && d > 9))
 			return OC_ERR_PARSE;
-		acc = acc * (hex ? 16 : 10) + d;
+		acc = acc * (hex ? 16 : 10) + (unsigned)d;
 		if (acc > max || nd > 20)
 			return OC_ERR_PARSE;
 	}
@@ -176,18 +171,6 @@ oc_ad_sid_eq(const struct oc_ad_sid *a, const struct oc_ad_sid *b)
 	return memcmp(a->sub, b->sub, sizeof(a->sub[0]) * a->nsub) == 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Text byte i (in reading order) lands at wire position order[i]: Data1 (4
  * bytes), Data2 and Data3 (2 each) little-endian, Data4 (8) as written.
@@ -213,8 +196,8 @@ oc_ad_guid_from_text(const char *s, uint8_t out[16])
 			i++;
 			continue;
 		}
-		hi = hexval(s[i]);
-		lo = hexval(s[i + 1]);
+		hi = oc_hexval(s[i]);
+		lo = oc_hexval(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return OC_ERR_PARSE;
 		g[guid_order[bi++]] = (uint8_t)(hi << 4 | lo);

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "common/limits.h"
+#include "common/util.h"
 #include "common/log.h"
 
 #define SHA256_HEX_LEN   64
@@ -46,16 +47,6 @@ oc_dir_certmap_list_free(struct oc_dir_certmap *mv, size_t n)
 
 /* Keys */
 
-static void
-hex_encode(const unsigned char *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hexdigits[p[i] >> 4];
-		out[2 * i + 1] = hexdigits[p[i] & 0xf];
-	}
-	out[2 * n] = '\0';
-}
-
 /* "<I>issuer<SR>serial"; *out stays NULL for a serial the store could not name (negative, > 20 bytes). */
 static int
 issuer_serial_key(const X509 *x, char **out)
@@ -72,7 +63,7 @@ issuer_serial_key(const X509 *x, char **out)
 	if (sn == NULL || ASN1_STRING_type(sn) != V_ASN1_INTEGER ||
 	    (n = ASN1_STRING_length(sn)) <= 0 || n > 20)
 		return OC_OK;
-	hex_encode(ASN1_STRING_get0_data(sn), (size_t)n, serial);
+	oc_hex_encode(ASN1_STRING_get0_data(sn), (size_t)n, serial);
 	if ((bio = BIO_new(BIO_s_mem())) == NULL) {
 		r = OC_ERR_NOMEM;
 		goto out;
@@ -135,7 +126,7 @@ oc_dir_certmap_keys(const uint8_t *der, size_t len, struct oc_dir_certmap *m)
 		r = OC_ERR_NOMEM;
 		goto out;
 	}
-	hex_encode(md, sizeof(md), m->sha256);
+	oc_hex_encode(md, sizeof(md), m->sha256);
 	r = issuer_serial_key(x, &m->issuer_serial);
 out:
 	ERR_clear_error();

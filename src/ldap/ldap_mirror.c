@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "common/limits.h"
+#include "common/util.h"
 #include "common/log.h"
 #include "directory/ad_attr.h"
 
@@ -49,18 +50,6 @@ oc_ldap_snapshot_clear(struct oc_ldap_snapshot *s)
 	oc_dir_ca_list_free(s->m.cas, s->m.ncas);
 	oc_dir_oids_free(s->m.oids, s->m.noids);
 	memset(s, 0, sizeof(*s));
-}
-
-static void
-hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
 }
 
 /* The attribute type of a description: "cACertificate;binary" -> "cACertificate". */
@@ -186,7 +175,7 @@ digests_final(struct digests *d, char out[65])
 	if (c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
 	    (d->n == 0 || EVP_DigestUpdate(c, d->v, d->n * sizeof(*d->v)) == 1) &&
 	    EVP_DigestFinal_ex(c, md, &mdlen) == 1) {
-		hex(md, 32, out);
+		oc_hex_encode(md, 32, out);
 		r = OC_OK;
 	}
 	EVP_MD_CTX_free(c);

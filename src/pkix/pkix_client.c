@@ -12,6 +12,7 @@
 
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "pkix/pkix_asn1.h"
 
 #define OC_NAME_MAX_RDNS 64
@@ -52,18 +53,6 @@ pkix_key_generate(const char *alg, int bits, EVP_PKEY **key)
 	return OC_OK;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static const char *
 attr_type_name(const char *t)
 {
@@ -90,7 +79,7 @@ component(const char *p, char sep, int stop_at_eq, char **w)
 		if (*p == '\\') {
 			if (p[1] == '\0')
 				return NULL;
-			if ((h = hexval(p[1])) >= 0 && (l = hexval(p[2])) >= 0) {
+			if ((h = oc_hexval(p[1])) >= 0 && (l = oc_hexval(p[2])) >= 0) {
 				**w = (char)(h << 4 | l);
 				p += 3;
 			} else {
