@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 
 #include "common/err.h"
+#include "ipc/frame.h"
 
 /* A byte FIFO with a hard maximum (bytes consumed from the front, appended at the back). */
 struct cl_queue {
@@ -27,7 +28,7 @@ cl_queue_ptr(const struct cl_queue *q)
 }
 static inline size_t cl_queue_len(const struct cl_queue *q) { return q->len; }
 
-#define CL_HDR 12
+#define CL_HDR OC_FRAME_HEADER_LEN
 
 /*
  * The first frame of q: 1 and its parts when it is complete, 0 when more

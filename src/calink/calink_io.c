@@ -84,21 +84,6 @@ cl_queue_consume(struct cl_queue *q, size_t n)
 	q->len -= n;
 }
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 int
 cl_frame_peek(const struct cl_queue *q, uint32_t *type, uint32_t *tag,
     const uint8_t **payload, size_t *len)
@@ -108,13 +93,11 @@ cl_frame_peek(const struct cl_queue *q, uint32_t *type, uint32_t *tag,
 
 	if (q->len < CL_HDR)
 		return 0;
-	n = get32(p + 8);
+	oc_frame_header_get(p, type, tag, &n);
 	if (n > OC_IPC_FRAME_MAX)
 		return OC_ERR_LIMIT;
 	if (q->len - CL_HDR < n)
 		return 0;
-	*type = get32(p);
-	*tag = get32(p + 4);
 	*payload = p + CL_HDR;
 	*len = n;
 	return 1;
@@ -131,9 +114,7 @@ cl_frame_put(struct cl_queue *q, uint32_t type, uint32_t tag, const uint8_t *pay
 		return OC_ERR_LIMIT;
 	if (CL_HDR + len > q->max - q->len)
 		return OC_ERR_LIMIT;
-	put32(hdr, type);
-	put32(hdr + 4, tag);
-	put32(hdr + 8, (uint32_t)len);
+	oc_frame_header_put(hdr, type, tag, (uint32_t)len);
 	if ((r = cl_queue_put(q, hdr, sizeof(hdr))) != OC_OK)
 		return r;
 	return cl_queue_put(q, payload, len);

@@ -76,6 +76,24 @@ get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+void
+oc_frame_header_put(uint8_t hdr[OC_FRAME_HEADER_LEN], uint32_t type, uint32_t tag,
+    uint32_t len)
+{
+	put32(hdr, type);
+	put32(hdr + 4, tag);
+	put32(hdr + 8, len);
+}
+
+void
+oc_frame_header_get(const uint8_t hdr[OC_FRAME_HEADER_LEN], uint32_t *type, uint32_t *tag,
+    uint32_t *len)
+{
+	*type = get32(hdr);
+	*tag = get32(hdr + 4);
+	*len = get32(hdr + 8);
+}
+
 int
 oc_frame_send_tagged(int fd, uint32_t type, uint32_t tag, const struct ocbuf *payload)
 {
@@ -84,9 +102,7 @@ oc_frame_send_tagged(int fd, uint32_t type, uint32_t tag, const struct ocbuf *pa
 
 	if (len > OC_IPC_FRAME_MAX)
 		return OC_ERR_LIMIT;
-	put32(hdr, type);
-	put32(hdr + 4, tag);
-	put32(hdr + 8, (uint32_t)len);
+	oc_frame_header_put(hdr, type, tag, (uint32_t)len);
 	return write_all2(fd, hdr, sizeof(hdr), len ? ocbuf_ptr(payload) : NULL, len);
 }
 
@@ -94,16 +110,15 @@ int
 oc_frame_recv_tagged(int fd, uint32_t *type, uint32_t *tag, struct ocbuf *payload)
 {
 	uint8_t hdr[OC_FRAME_HEADER_LEN], chunk[16384];
-	uint32_t len;
+	uint32_t len, t;
 	int r;
 
 	ocbuf_reset(payload);
 	if ((r = read_all(fd, hdr, sizeof(hdr), 1)) != OC_OK)
 		return r;
-	*type = get32(hdr);
+	oc_frame_header_get(hdr, type, &t, &len);
 	if (tag != NULL)
-		*tag = get32(hdr + 4);
-	len = get32(hdr + 8);
+		*tag = t;
 	if (len > OC_IPC_FRAME_MAX || len > payload->max)
 		return OC_ERR_LIMIT;
 	while (len > 0) {

@@ -15,6 +15,16 @@
 #define OC_FRAME_HEADER_LEN 12
 
 /*
+ * The frame header: u32 type | u32 tag | u32 payload length, big-endian.
+ * For code that frames a byte stream itself (the CA link's non-blocking
+ * queues); the fd functions below use the same two.
+ */
+void oc_frame_header_put(uint8_t hdr[OC_FRAME_HEADER_LEN], uint32_t type, uint32_t tag,
+    uint32_t len);
+void oc_frame_header_get(const uint8_t hdr[OC_FRAME_HEADER_LEN], uint32_t *type,
+    uint32_t *tag, uint32_t *len);
+
+/*
  * Send one frame (header and payload in one write when possible). Retries on
  * EINTR/partial writes. Concurrent senders on one fd must serialise.
  */
