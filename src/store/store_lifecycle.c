@@ -22,32 +22,6 @@ store_bind_text(sqlite3_stmt *st, int i, const char *v)
 	return rc == SQLITE_OK ? OC_OK : OC_ERR_STORE;
 }
 
-/* Inside the transaction: status and approval of a request. */
-static int
-read_request(struct oc_store *s, uint32_t id, int *status, int *approved)
-{
-	sqlite3_stmt *st = NULL;
-	int r, rc;
-
-	if ((r = store_prepare(s, "SELECT status, approved FROM requests WHERE request_id = ?",
-	    &st)) != OC_OK)
-		return r;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
-		r = OC_ERR_STORE;
-		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*status = sqlite3_column_int(st, 0);
-		*approved = sqlite3_column_int(st, 1);
-		r = OC_OK;
-	} else
-		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : OC_ERR_STORE;
-out:
-	store_release(s, st);
-	return r;
-}
-
 static int
 decide(struct oc_store *s, uint32_t id, const char *actor, const char *reason, int approve)
 {
@@ -64,7 +38,7 @@ decide(struct oc_store *s, uint32_t id, const char *actor, const char *reason, i
 	if ((r = store_sql(s, s->batch ? "SAVEPOINT oc_decide" : "BEGIN IMMEDIATE")) != OC_OK)
 		return r;
 	in_tx = 1;
-	if ((r = read_request(s, id, &status, &approved)) != OC_OK)
+	if ((r = store_request_state(s, id, &status, &approved)) != OC_OK)
 		goto out;
 	if (status != OC_REQ_STATUS_PENDING || (approve && approved)) {
 		r = OC_ERR_EXISTS;

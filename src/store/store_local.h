@@ -21,8 +21,14 @@ void store_release(struct oc_store *s, sqlite3_stmt *st);
 /* Create or upgrade the schema to STORE_SCHEMA_VERSION in one transaction. */
 int store_schema_migrate(struct oc_store *s) OC_WUR;
 
-/* bind a text or NULL (store_lifecycle.c, store_crl.c) */
+/* bind a text, or NULL for a NULL v (defined in store_lifecycle.c) */
 int store_bind_text(sqlite3_stmt *st, int i, const char *v) OC_WUR;
+/*
+ * A request's status and (approved may be NULL) its approval flag
+ * (store_sqlite.c); OC_ERR_NOT_FOUND for an unknown RequestID.
+ */
+int store_request_state(struct oc_store *s, uint32_t request_id, int *status,
+    int *approved) OC_WUR;
 
 /* The operations of store_sqlite_ops, by file. */
 /* store_sqlite.c */

@@ -197,13 +197,6 @@ store_write_ok(struct oc_store *s)
 }
 
 static int
-bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	int rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-	return rc == SQLITE_OK ? OC_OK : OC_ERR_STORE;
-}
-
-static int
 bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
 {
 	int rc;
@@ -241,8 +234,8 @@ store_sqlite_request_new_fp(struct oc_store *s, const char *requester, const cha
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-		    (r = bind_text(st, 2, requester)) != OC_OK ||
-		    (r = bind_text(st, 3, template_name)) != OC_OK ||
+		    (r = store_bind_text(st, 2, requester)) != OC_OK ||
+		    (r = store_bind_text(st, 3, template_name)) != OC_OK ||
 		    sqlite3_bind_int(st, 4, OC_REQ_STATUS_PENDING) != SQLITE_OK ||
 		    (r = bind_blob(st, 5, der_len ? der : NULL, der_len)) != OC_OK ||
 		    sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
@@ -287,7 +280,7 @@ store_sqlite_request_resolve(struct oc_store *s, uint32_t request_id, int status
 		goto out;
 	if (sqlite3_bind_int(st, 1, status) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, hresult) != SQLITE_OK ||
-	    (r = bind_text(st, 3, disposition)) != OC_OK ||
+	    (r = store_bind_text(st, 3, disposition)) != OC_OK ||
 	    sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, request_id) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 6, OC_REQ_STATUS_PENDING) != SQLITE_OK) {
@@ -319,7 +312,7 @@ store_sqlite_request_set_template(struct oc_store *s, uint32_t request_id, const
 	if ((r = store_prepare(s, "UPDATE requests SET template = ? WHERE request_id = ?",
 	    &st)) != OC_OK)
 		return r;
-	if ((r = bind_text(st, 1, template_name)) != OC_OK ||
+	if ((r = store_bind_text(st, 1, template_name)) != OC_OK ||
 	    sqlite3_bind_int64(st, 2, request_id) != SQLITE_OK) {
 		r = r ? r : OC_ERR_STORE;
 		goto out;
@@ -336,13 +329,14 @@ out:
 }
 
 /* Inside a transaction: status of a request, OC_ERR_NOT_FOUND if absent. */
-static int
-request_status(struct oc_store *s, uint32_t request_id, int *status)
+int
+store_request_state(struct oc_store *s, uint32_t request_id, int *status, int *approved)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc;
 
-	if ((r = store_prepare(s, "SELECT status FROM requests WHERE request_id = ?", &st)) != OC_OK)
+	if ((r = store_prepare(s, "SELECT status, approved FROM requests WHERE request_id = ?",
+	    &st)) != OC_OK)
 		return r;
 	if (sqlite3_bind_int64(st, 1, request_id) != SQLITE_OK) {
 		r = OC_ERR_STORE;
@@ -351,6 +345,8 @@ request_status(struct oc_store *s, uint32_t request_id, int *status)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*status = sqlite3_column_int(st, 0);
+		if (approved != NULL)
+			*approved = sqlite3_column_int(st, 1);
 		r = OC_OK;
 	} else
 		r = rc == SQLITE_DONE ? OC_ERR_NOT_FOUND : OC_ERR_STORE;
@@ -370,7 +366,7 @@ store_sqlite_serial_exists(struct oc_store *s, const char *serial_hex, int *exis
 		return OC_ERR_INVALID;
 	if ((r = store_prepare(s, "SELECT 1 FROM certificates WHERE serial = ?", &st)) != OC_OK)
 		return r;
-	if ((r = bind_text(st, 1, serial_hex)) != OC_OK)
+	if ((r = store_bind_text(st, 1, serial_hex)) != OC_OK)
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -401,7 +397,7 @@ store_sqlite_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc
 	if ((r = store_exec(s->db, s->batch ? "SAVEPOINT oc_issue" : "BEGIN IMMEDIATE")) != OC_OK)
 		return r;
 	in_tx = 1;
-	if ((r = request_status(s, request_id, &status)) != OC_OK)
+	if ((r = store_request_state(s, request_id, &status, NULL)) != OC_OK)
 		goto out;
 	if (status != OC_REQ_STATUS_PENDING) {
 		r = OC_ERR_INVALID;
@@ -417,11 +413,11 @@ store_sqlite_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc
 	    "template, subject, not_before, not_after, der, revoked) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)", &st)) != OC_OK)
 		goto out;
-	if ((r = bind_text(st, 1, c->serial_hex)) != OC_OK ||
+	if ((r = store_bind_text(st, 1, c->serial_hex)) != OC_OK ||
 	    sqlite3_bind_int64(st, 2, request_id) != SQLITE_OK ||
-	    (r = bind_text(st, 3, c->requester)) != OC_OK ||
-	    (r = bind_text(st, 4, c->template_name)) != OC_OK ||
-	    (r = bind_text(st, 5, c->subject)) != OC_OK ||
+	    (r = store_bind_text(st, 3, c->requester)) != OC_OK ||
+	    (r = store_bind_text(st, 4, c->template_name)) != OC_OK ||
+	    (r = store_bind_text(st, 5, c->subject)) != OC_OK ||
 	    sqlite3_bind_int64(st, 6, (sqlite3_int64)c->not_before) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 7, (sqlite3_int64)c->not_after) != SQLITE_OK ||
 	    (r = bind_blob(st, 8, c->der, c->der_len)) != OC_OK) {
@@ -439,9 +435,9 @@ store_sqlite_cert_issue(struct oc_store *s, uint32_t request_id, const struct oc
 	    "resolved = ?, serial = ? WHERE request_id = ?", &st)) != OC_OK)
 		goto out;
 	if (sqlite3_bind_int(st, 1, OC_REQ_STATUS_ISSUED) != SQLITE_OK ||
-	    (r = bind_text(st, 2, disposition)) != OC_OK ||
+	    (r = store_bind_text(st, 2, disposition)) != OC_OK ||
 	    sqlite3_bind_int64(st, 3, (sqlite3_int64)now) != SQLITE_OK ||
-	    (r = bind_text(st, 4, c->serial_hex)) != OC_OK ||
+	    (r = store_bind_text(st, 4, c->serial_hex)) != OC_OK ||
 	    sqlite3_bind_int64(st, 5, request_id) != SQLITE_OK) {
 		r = r ? r : OC_ERR_STORE;
 		goto out;
@@ -479,9 +475,9 @@ store_sqlite_audit(struct oc_store *s, const char *event, const char *actor, con
 	    "VALUES (?, ?, ?, ?)", &st)) != OC_OK)
 		return r;
 	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL)) != SQLITE_OK ||
-	    (r = bind_text(st, 2, event)) != OC_OK ||
-	    (r = bind_text(st, 3, actor)) != OC_OK ||
-	    (r = bind_text(st, 4, detail)) != OC_OK) {
+	    (r = store_bind_text(st, 2, event)) != OC_OK ||
+	    (r = store_bind_text(st, 3, actor)) != OC_OK ||
+	    (r = store_bind_text(st, 4, detail)) != OC_OK) {
 		r = r ? r : OC_ERR_STORE;
 		goto out;
 	}
