@@ -568,11 +568,13 @@ metrics_process(const struct oc_config *cfg)
 	return OC_OK;
 }
 
+/* -1 without metrics_listen. The child keeps the supervisor's signal mask (it sigwaits). */
 static pid_t
-spawn_metrics(const struct oc_config *cfg)
+spawn_metrics(const struct oc_config *cfg, const sigset_t *oldmask)
 {
 	pid_t pid;
 
+	(void)oldmask;
 	if (cfg->metrics_listen == NULL || serve_metrics == NULL)
 		return -1;
 	fflush(NULL);
@@ -781,6 +783,55 @@ reap(pid_t pid, const char *what)
 }
 
 /*
+ * A side process (metrics, directory sync): started once, restarted alone
+ * when it dies, unless it died within min_age seconds of its start (it cannot
+ * even start: a bad address, a bad configuration).
+ */
+struct side_proc {
+	const char *what;
+	pid_t (*spawn)(const struct oc_config *cfg, const sigset_t *oldmask);
+	int min_age;
+	int metrics_proc;           /* enum oc_metrics_process marked down, or -1 */
+	pid_t pid;
+	time_t start;
+};
+
+static void
+side_start(struct side_proc *p, const struct oc_config *cfg, const sigset_t *oldmask)
+{
+	p->start = time(NULL);
+	p->pid = p->spawn(cfg, oldmask);
+}
+
+/* 1 when dead was p's process (handled here), else 0. */
+static int
+side_reaped(struct side_proc *p, pid_t dead, const struct oc_config *cfg,
+    const sigset_t *oldmask)
+{
+	if (p->pid <= 0 || dead != p->pid)
+		return 0;
+	p->pid = -1;
+	if (p->metrics_proc >= 0)
+		oc_metrics_process(serve_metrics, p->metrics_proc, 0, 0);
+	if (time(NULL) - p->start < p->min_age) {
+		log_error("the %s process ended within %d s; not restarted", p->what, p->min_age);
+		return 1;
+	}
+	log_error("the %s process ended unexpectedly; restarting it", p->what);
+	side_start(p, cfg, oldmask);
+	return 1;
+}
+
+static void
+side_stop(struct side_proc *p)
+{
+	if (p->pid > 0) {
+		kill(p->pid, SIGTERM);
+		reap(p->pid, p->what);
+	}
+}
+
+/*
  * The supervisor: no threads, no key, no network input. It starts the CA,
  * the auth process and the front end with fresh socketpairs, forwards
  * SIGTERM/SIGINT to the front end (which drains, then closes its sockets; the
@@ -796,9 +847,15 @@ oc_daemon_serve(const struct oc_config *cfg)
 	static const int keep_ca[2] = { CA_CHILD, -1 }, keep_auth[2] = { AUTH_CHILD, -1 },
 	    keep_front[2] = { CA_FRONT, AUTH_FRONT };
 	sigset_t mask, oldmask;
-	time_t starts[OC_RESTARTS_MAX], metrics_start, dirsync_start;
+	struct side_proc side[] = {
+		{ "metrics", spawn_metrics, OC_METRICS_RESTART_MIN_SECONDS,
+		  OC_METRICS_PROC_METRICS, -1, 0 },
+		/* the mirror stays as it is while the sync process is down */
+		{ "directory sync", spawn_dirsync, OC_RESTART_WINDOW / 6, -1, -1, 0 },
+	};
+	const size_t nside = sizeof(side) / sizeof(side[0]);
+	time_t starts[OC_RESTARTS_MAX];
 	size_t nstarts = 0;
-	pid_t metrics_pid = -1, dirsync_pid = -1;
 	int r = OC_OK;
 
 	if (cfg->audit_log && oc_audit_open(cfg->audit_log) != OC_OK)
@@ -814,13 +871,11 @@ oc_daemon_serve(const struct oc_config *cfg)
 	oc_metrics_set_role(serve_metrics, OC_METRICS_ROLE_FRONT, (cfg->roles & OC_ROLE_FRONT) != 0);
 	oc_metrics_set_role(serve_metrics, OC_METRICS_ROLE_CA, (cfg->roles & OC_ROLE_CA) != 0);
 	oc_metrics_process(serve_metrics, OC_METRICS_PROC_SUPERVISOR, 1, time(NULL));
-	metrics_start = time(NULL);
-	metrics_pid = spawn_metrics(cfg);
-	dirsync_start = time(NULL);
-	dirsync_pid = spawn_dirsync(cfg, &oldmask);
+	for (size_t i = 0; i < nside; i++)
+		side_start(&side[i], cfg, &oldmask);
 	for (;;) {
 		pid_t ca_pid = -1, auth_pid = -1, front_pid = -1, dead;
-		int fds[NFDS], sig, st, stop = 0;
+		int fds[NFDS], sig, st, stop = 0, handled;
 		time_t now = time(NULL);
 
 		/* bounded restarts */
@@ -878,33 +933,11 @@ oc_daemon_serve(const struct oc_config *cfg)
 			/* SIGCHLD: who ended? The others end when the front end closes its sockets. */
 			if ((dead = waitpid(-1, &st, WNOHANG)) <= 0)
 				continue;
-			if (dead == metrics_pid) {
-				/* restarted alone, unless it cannot even start */
-				metrics_pid = -1;
-				oc_metrics_process(serve_metrics, OC_METRICS_PROC_METRICS, 0, 0);
-				if (time(NULL) - metrics_start < OC_METRICS_RESTART_MIN_SECONDS) {
-					log_error("the metrics process ended within %d s; not "
-					    "restarted", OC_METRICS_RESTART_MIN_SECONDS);
-					continue;
-				}
-				log_error("the metrics process ended unexpectedly; restarting");
-				metrics_start = time(NULL);
-				metrics_pid = spawn_metrics(cfg);
+			handled = 0;
+			for (size_t i = 0; i < nside && !handled; i++)
+				handled = side_reaped(&side[i], dead, cfg, &oldmask);
+			if (handled)
 				continue;
-			}
-			if (dead == dirsync_pid) {
-				/* alone, like metrics; the mirror stays as it is meanwhile */
-				dirsync_pid = -1;
-				if (time(NULL) - dirsync_start < OC_RESTART_WINDOW / 6) {
-					log_error("the directory sync process ended within %d s; not "
-					    "restarted", OC_RESTART_WINDOW / 6);
-					continue;
-				}
-				log_error("the directory sync process ended; restarting it");
-				dirsync_start = time(NULL);
-				dirsync_pid = spawn_dirsync(cfg, &oldmask);
-				continue;
-			}
 			/* health: the role is down from now until its process is back */
 			if (dead == ca_pid)
 				oc_metrics_process(serve_metrics, OC_METRICS_PROC_CA, 0, 0);
@@ -931,14 +964,8 @@ oc_daemon_serve(const struct oc_config *cfg)
 			break;
 		sleep(1);
 	}
-	if (metrics_pid > 0) {
-		kill(metrics_pid, SIGTERM);
-		reap(metrics_pid, "metrics");
-	}
-	if (dirsync_pid > 0) {
-		kill(dirsync_pid, SIGTERM);
-		reap(dirsync_pid, "directory sync");
-	}
+	for (size_t i = 0; i < nside; i++)
+		side_stop(&side[i]);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	oc_metrics_free(serve_metrics);
 	serve_metrics = NULL;
