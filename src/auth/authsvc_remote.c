@@ -56,6 +56,26 @@ call(struct oc_authsvc_remote *rs, uint32_t type, const struct ocbuf *req,
 	return r;
 }
 
+/* call() for a request answered by exactly one identity (password, certificate mapping). */
+static int
+call_identity(struct oc_authsvc_remote *rs, uint32_t type, const struct ocbuf *req,
+    const char *what, struct oc_identity *id)
+{
+	struct ocbuf ans;
+	int r;
+
+	ocbuf_init(&ans, ANSWER_MAX);
+	if ((r = call(rs, type, req, &ans)) == OC_OK &&
+	    ((r = oc_ipc_identity_get(&ans, id)) != OC_OK || ocbuf_avail(&ans) != 0)) {
+		log_error("auth process: malformed %s answer", what);
+		r = OC_ERR_IPC;
+	}
+	ocbuf_free(&ans);
+	if (r != OC_OK)
+		oc_identity_clear(id);
+	return r;
+}
+
 static void
 remote_free(struct oc_authsvc *s)
 {
@@ -97,25 +117,16 @@ static int
 remote_cert_map(struct oc_authsvc *s, const char *sid, const struct oc_strlist *upn,
     const struct oc_strlist *dns, struct oc_identity *id)
 {
-	struct ocbuf req, ans;
+	struct ocbuf req;
 	int r;
 
 	ocbuf_init(&req, OC_IPC_FRAME_MAX);
-	ocbuf_init(&ans, ANSWER_MAX);
 	if ((r = ocbuf_put_cstring(&req, sid != NULL ? sid : "")) != OC_OK ||
 	    (r = put_names(&req, upn)) != OC_OK || (r = put_names(&req, dns)) != OC_OK)
-		goto out;
-	if ((r = call(R(s), OC_AUTHSVC_MSG_CERTMAP, &req, &ans)) != OC_OK)
-		goto out;
-	if ((r = oc_ipc_identity_get(&ans, id)) != OC_OK || ocbuf_avail(&ans) != 0) {
-		log_error("auth process: malformed certificate mapping answer");
-		r = OC_ERR_IPC;
-	}
-out:
-	ocbuf_free(&req);
-	ocbuf_free(&ans);
-	if (r != OC_OK)
 		oc_identity_clear(id);
+	else
+		r = call_identity(R(s), OC_AUTHSVC_MSG_CERTMAP, &req, "certificate mapping", id);
+	ocbuf_free(&req);
 	return r;
 }
 
@@ -123,13 +134,12 @@ static int
 remote_password(struct oc_authsvc *s, const char *login, const char *password,
     struct oc_identity *id)
 {
-	struct ocbuf req, ans;
+	struct ocbuf req;
 	size_t llen, plen;
 	int r;
 
 	ocbuf_init(&req, 2 * 4 + OC_USERNAME_MAX + OC_PASSWORD_MAX);
 	req.wipe = 1;
-	ocbuf_init(&ans, ANSWER_MAX);
 	llen = strnlen(login, OC_USERNAME_MAX + 1);
 	plen = strnlen(password, OC_PASSWORD_MAX + 1);
 	if (llen == 0 || llen > OC_USERNAME_MAX || plen == 0 || plen > OC_PASSWORD_MAX) {
@@ -139,15 +149,9 @@ remote_password(struct oc_authsvc *s, const char *login, const char *password,
 	if ((r = ocbuf_put_cstring(&req, login)) != OC_OK ||
 	    (r = ocbuf_put_cstring(&req, password)) != OC_OK)
 		goto out;
-	if ((r = call(R(s), OC_AUTHSVC_MSG_PASSWORD, &req, &ans)) != OC_OK)
-		goto out;
-	if ((r = oc_ipc_identity_get(&ans, id)) != OC_OK || ocbuf_avail(&ans) != 0) {
-		log_error("auth process: malformed password answer");
-		r = OC_ERR_IPC;
-	}
+	r = call_identity(R(s), OC_AUTHSVC_MSG_PASSWORD, &req, "password", id);
 out:
 	ocbuf_free(&req);
-	ocbuf_free(&ans);
 	if (r != OC_OK)
 		oc_identity_clear(id);
 	return r;
