@@ -3,6 +3,7 @@
  * UPN_DNS_INFO and PAC_REQUESTOR. Every read goes through a bounded cursor.
  */
 #include "auth/pac.h"
+#include "directory/ad_sd.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -72,35 +73,19 @@ rd_u16(struct pac_rd *r, uint16_t *v)
 
 /* ---- SIDs ---- */
 
+/* A whole binary SID (exactly len bytes) as text, by the directory's SID codec. */
 int
 oc_pac_sid_text(const uint8_t *p, size_t len, char *buf, size_t size)
 {
-	uint64_t auth = 0;
-	size_t n, used;
-	int w;
+	struct oc_ad_sid sid;
+	size_t used = 0;
 
 	if (p == NULL || buf == NULL || size < OC_PAC_SID_TEXT_MAX + 1)
 		return OC_ERR_INVALID;
 	buf[0] = '\0';
-	if (len < 8 || p[0] != 1 || p[1] > 15 || len != 8 + 4 * (size_t)p[1])
+	if (oc_ad_sid_parse(p, len, &sid, &used) != OC_OK || used != len)
 		return OC_ERR_PARSE;
-	n = p[1];
-	for (int i = 2; i < 8; i++)
-		auth = auth << 8 | p[i];
-	if (auth >> 32 != 0)
-		w = snprintf(buf, size, "S-1-0x%012" PRIX64, auth);
-	else
-		w = snprintf(buf, size, "S-1-%" PRIu64, auth);
-	if (w < 0)
-		return OC_ERR_INTERNAL;
-	used = (size_t)w;
-	for (size_t i = 0; i < n; i++) {
-		w = snprintf(buf + used, size - used, "-%" PRIu32, le32(p + 8 + 4 * i));
-		if (w < 0 || (size_t)w >= size - used)
-			return OC_ERR_INTERNAL;
-		used += (size_t)w;
-	}
-	return OC_OK;
+	return oc_ad_sid_to_text(&sid, buf, size) == OC_OK ? OC_OK : OC_ERR_INTERNAL;
 }
 
 /* A binary SID plus one RID appended (domain SID + RID) as text. */
